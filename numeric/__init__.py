@@ -1,0 +1,11 @@
+"""natsparse.numeric — numbers for the theory: mpmath reference, arb certificates, torch batches.
+
+Importing it registers the numeric evidence (checks on seeded panels) with the registry.
+"""
+
+from . import arb, batched, mp
+from . import evidence as _evidence  # noqa: F401  (registers evidence)
+from .checks import CHECKS
+from .records import CheckRecord
+
+__all__ = ["CHECKS", "CheckRecord", "arb", "batched", "mp"]

@@ -1,0 +1,118 @@
+"""High-precision reference evaluation of attention in mpmath (default 50 digits).
+
+Scores and values are taken exactly (a float64 is a dyadic rational, and mpmath holds it
+exactly); all exponentials are shifted by the maximum score so nothing overflows, and
+the tail mass is summed directly (never as 1 - head) so a tiny tau keeps its digits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mpmath
+
+from .validate import as_dps, as_k, as_open_unit, as_scores, as_values, topk_indices
+
+DPS = 50
+
+
+@dataclass(frozen=True)
+class SparseRow:
+    """One row of a sparse (top-k or threshold) attention evaluated exactly.
+
+    `weights` and `weights_hat` are a and a_hat; `output`/`output_hat` are o and o_hat
+    (None without values); `tau` the discarded mass; `kept` the kept indices.
+    """
+
+    weights: list
+    weights_hat: list
+    kept: list[int]
+    tau: object
+    lse: object
+    lse_kept: object
+    output: list | None
+    output_hat: list | None
+
+
+def _logsumexp(xs) -> mpmath.mpf:
+    m = max(xs)
+    return m + mpmath.log(mpmath.fsum(mpmath.exp(x - m) for x in xs))
+
+
+def logsumexp(scores, *, dps: int = DPS) -> mpmath.mpf:
+    """LSE = log sum_j exp(s_j)."""
+    s = as_scores(scores)
+    with mpmath.workdps(as_dps(dps)):
+        return +_logsumexp([mpmath.mpf(float(x)) for x in s])
+
+
+def softmax(scores, *, dps: int = DPS) -> list:
+    """a_j = exp(s_j - LSE) (def:attention)."""
+    s = as_scores(scores)
+    with mpmath.workdps(as_dps(dps)):
+        xs = [mpmath.mpf(float(x)) for x in s]
+        lse = _logsumexp(xs)
+        return [mpmath.exp(x - lse) for x in xs]
+
+
+def attention(scores, values, *, dps: int = DPS) -> list:
+    """o = sum_j a_j v_j, a list of dv numbers."""
+    s = as_scores(scores)
+    V = as_values(values, len(s))
+    with mpmath.workdps(as_dps(dps)):
+        a = softmax(s, dps=dps)
+        return [mpmath.fsum(a[j] * mpmath.mpf(float(V[j, c])) for j in range(len(s)))
+                for c in range(V.shape[1])]
+
+
+def _sparse(s, V, kept: list[int], dps: int) -> SparseRow:
+    with mpmath.workdps(dps):
+        xs = [mpmath.mpf(float(x)) for x in s]
+        lse = _logsumexp(xs)
+        a = [mpmath.exp(x - lse) for x in xs]
+        keep = set(kept)
+        tail = [a[j] for j in range(len(s)) if j not in keep]
+        tau = mpmath.fsum(tail) if tail else mpmath.mpf(0)
+        lse_kept = _logsumexp([xs[j] for j in kept])
+        a_hat = [mpmath.exp(xs[j] - lse_kept) if j in keep else mpmath.mpf(0)
+                 for j in range(len(s))]
+        out = out_hat = None
+        if V is not None:
+            cols = range(V.shape[1])
+            out = [mpmath.fsum(a[j] * mpmath.mpf(float(V[j, c])) for j in range(len(s)))
+                   for c in cols]
+            out_hat = [mpmath.fsum(a_hat[j] * mpmath.mpf(float(V[j, c])) for j in kept)
+                       for c in cols]
+        return SparseRow(a, a_hat, sorted(kept), tau, lse, lse_kept, out, out_hat)
+
+
+def topk_attention(scores, values=None, *, k: int, dps: int = DPS) -> SparseRow:
+    """Top-k attention of one row (def:topk-attention), with its exact tail mass."""
+    s = as_scores(scores)
+    kk = as_k(k, len(s))
+    V = None if values is None else as_values(values, len(s))
+    return _sparse(s, V, topk_indices(s, kk), as_dps(dps))
+
+
+def tail_mass(scores, *, k: int, dps: int = DPS):
+    """tau_k(s) = sum_{j not in S} a_j (def:tail-mass)."""
+    return topk_attention(scores, k=k, dps=dps).tau
+
+
+def threshold_attention(scores, values=None, *, eps: float, dps: int = DPS) -> SparseRow:
+    """Keep {j : a_j >= eps} and renormalise (def:threshold-attention).
+
+    Raises ValueError when eps exceeds the largest weight (nothing would be kept); eps <= 1/n
+    always keeps at least one key.
+    """
+    s = as_scores(scores)
+    e = as_open_unit(eps, "eps")
+    V = None if values is None else as_values(values, len(s))
+    d = as_dps(dps)
+    with mpmath.workdps(d):
+        a = softmax(s, dps=d)
+        kept = [j for j, aj in enumerate(a) if aj >= mpmath.mpf(e)]
+        if not kept:
+            raise ValueError(f"eps={e} exceeds the largest attention weight {mpmath.nstr(max(a), 6)};"
+                             f" threshold attention would keep no key (use eps <= 1/n)")
+    return _sparse(s, V, kept, d)

@@ -1,0 +1,67 @@
+"""THEORY.md "Definitions": attention, top-k attention, tail mass, (eps,k)-sparsity,
+threshold attention and the sparsity loss, each with its defining SymPy equation."""
+
+import sympy as sp
+
+from .result import Result
+from .symbols import LSE, L_k, a, a_hat, eps, i, j, k, m, n, o, o_hat, one_S, s, tau, v
+
+_Z = sp.Sum(sp.exp(s[i]), (i, 1, n))
+
+DEFINITIONS = [
+    Result(
+        "def:attention", "definition", "Softmax attention",
+        "a = softmax(s), Z = sum_j exp(s_j), LSE = log Z, o = sum_j a_j v_j; row-wise "
+        "Att(X) = D^-1 A V with A = exp(QK^T), D = diag(A 1).",
+        r"a_j = \frac{e^{s_j}}{\sum_{i=1}^n e^{s_i}},\quad \mathrm{LSE} = \log\sum_{i=1}^n "
+        r"e^{s_i},\quad o = \sum_{j=1}^n a_j v_j,\quad \mathrm{Att}(X) = D^{-1}AV",
+        ("paper",),
+        formula=sp.Tuple(sp.Eq(a[j], sp.exp(s[j]) / _Z), sp.Eq(LSE, sp.log(_Z)),
+                         sp.Eq(o, sp.Sum(a[j] * v[j], (j, 1, n)))),
+    ),
+    Result(
+        "def:topk-attention", "definition", "Top-k attention",
+        "S = indices of the k largest scores (ties: lower index wins); a_hat_j = a_j/(1-tau) on S, "
+        "0 elsewhere; o_hat = sum_S a_hat_j v_j (the softmax over the kept scores).",
+        r"S=\operatorname{top}_k(s),\quad \hat a_j = \frac{a_j\,\mathbb 1[j\in S]}{1-\tau_k},"
+        r"\quad \hat o = \sum_{j\in S}\hat a_j v_j",
+        ("paper",),
+        formula=sp.Tuple(sp.Eq(a_hat[j], a[j] * one_S(j) / (1 - tau)),
+                         sp.Eq(o_hat, sp.Sum(a_hat[j] * v[j], (j, 1, n)))),
+        uses=("def:attention", "def:tail-mass"),
+    ),
+    Result(
+        "def:tail-mass", "definition", "Tail mass",
+        "tau_k(s) = sum_{j not in S} a_j, the softmax mass discarded by top-k attention.",
+        r"\tau_k(s) = \sum_{j\notin S} a_j",
+        ("companion",),
+        formula=sp.Eq(tau, sp.Sum(a[j] * (1 - one_S(j)), (j, 1, n))),
+        uses=("def:attention",),
+    ),
+    Result(
+        "def:eps-k-sparse", "definition", "(eps, k)-sparsity",
+        "A probability vector a is (eps,k)-sparse if |{j : a_j > eps}| <= k; a matrix is if every "
+        "row is.",
+        r"|\{j : a_j > \varepsilon\}| \le k",
+        ("paper",),
+        formula=sp.Le(sp.Sum(sp.Heaviside(a[j] - eps, 0), (j, 1, n)), k),
+        uses=("def:attention",),
+    ),
+    Result(
+        "def:threshold-attention", "definition", "Threshold attention",
+        "Keep {j : s_j >= LSE + log eps} (i.e. a_j >= eps) and renormalise.",
+        r"S_\varepsilon = \{j : s_j \ge \mathrm{LSE} + \log\varepsilon\} = \{j : a_j\ge\varepsilon\}",
+        ("paper", "companion"),
+        formula=sp.Eq(one_S(j), sp.Heaviside(s[j] - LSE - sp.log(eps), 1)),
+        uses=("def:attention", "def:topk-attention"),
+    ),
+    Result(
+        "def:sparsity-loss", "definition", "Sparsity loss",
+        "For an attention matrix A with rows a_i, L_k(A) = mean_i tau_k(a_i) (the companion's "
+        "form of the condensation loss; the paper's exact formula is not available).",
+        r"L_k(A) = \frac1m\sum_{i=1}^m \tau_k(a_i)",
+        ("condensation", "companion"),
+        formula=sp.Eq(L_k, sp.Sum(sp.Indexed(sp.IndexedBase("tau"), i), (i, 1, m)) / m),
+        uses=("def:tail-mass",),
+    ),
+]

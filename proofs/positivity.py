@@ -1,0 +1,46 @@
+"""A small, sound positivity prover for rational functions over the nonnegative orthant.
+
+`nonnegative_on_orthant(expr, positive, nonnegative)` returns True only when, after
+`together`, numerator and denominator expand to polynomials whose coefficients are all
+>= 0 and the denominator has a monomial in the strictly positive variables alone. Then
+numerator >= 0 and denominator > 0 wherever positive > 0 and nonnegative >= 0, so the
+expression is >= 0 there. It is incomplete (False means "not proved", not "false"), which
+is what a certificate needs.
+
+Why a parametrisation works for attention: sorted positive weights
+w_1 >= ... >= w_n > 0 are exactly w_j = x + d_j + ... + d_{n-1} with x > 0, d >= 0 (see
+`sorted_weights`), and every deterministic bound in THEORY.md compares sums of such w.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+
+def sorted_weights(n: int) -> tuple[list[sp.Expr], sp.Symbol, list[sp.Symbol]]:
+    """w_1 >= ... >= w_n > 0 written as w_j = x + sum_{i>=j} d_i; returns (w, x, d)."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    x = sp.Symbol("x", positive=True)
+    d = list(sp.symbols(f"d1:{n}", nonnegative=True)) if n > 1 else []
+    w = [x + sum(d[j:], sp.Integer(0)) for j in range(n)]
+    return w, x, d
+
+
+def nonnegative_on_orthant(expr: sp.Expr, positive: list[sp.Symbol],
+                           nonnegative: list[sp.Symbol]) -> bool:
+    """True if `expr` is provably >= 0 for positive > 0 and nonnegative >= 0 (see module doc)."""
+    gens = list(positive) + list(nonnegative)
+    num, den = sp.fraction(sp.together(sp.sympify(expr)))
+    num, den = sp.expand(num), sp.expand(den)
+    if den.is_number and den.is_negative:
+        num, den = -num, -den
+    try:
+        pn, pd = sp.Poly(num, *gens), sp.Poly(den, *gens)
+    except sp.PolynomialError:
+        return False
+    if any(c < 0 for c in pn.coeffs()) or any(c < 0 for c in pd.coeffs()):
+        return False
+    # den > 0: some monomial with positive coefficient uses only the strictly positive variables.
+    npos = len(positive)
+    return any(c > 0 and all(e == 0 for e in mon[npos:]) for mon, c in pd.terms())

@@ -1,0 +1,68 @@
+"""The `Result` record: one definition, lemma, theorem, ... of THEORY.md, as SymPy objects.
+
+A Result holds what is *claimed*; whether the claim has been checked is not stored here
+but computed from the evidence registered for it (see `evidence.py`), so a status can
+never be typed in by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy
+
+KINDS = ("definition", "lemma", "theorem", "proposition", "corollary", "experiment")
+PROVENANCES = ("paper", "condensation", "tv-theory", "companion")
+
+
+@dataclass(frozen=True)
+class Result:
+    """One entry of the blueprint.
+
+    `formula` is the SymPy object that encodes the result: the defining equation of a
+    definition, the bound (a relation, or a `Tuple` of relations) of a lemma or theorem.
+    It is None for results that are only stated in prose so far.
+    """
+
+    id: str
+    kind: str
+    title: str
+    statement: str
+    latex: str
+    provenance: tuple[str, ...]
+    formula: sympy.Basic | None = None
+    hypotheses: tuple[sympy.Basic, ...] = ()
+    uses: tuple[str, ...] = ()
+    notes: str = ""
+    symbols: dict[str, sympy.Symbol] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        stem, _, rest = self.id.partition(":")
+        if not rest or stem not in {"def", "lem", "thm", "prop", "cor", "exp"}:
+            raise ValueError(f"id must look like 'lem:name', got {self.id!r}")
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        bad = [p for p in self.provenance if p not in PROVENANCES]
+        if not self.provenance or bad:
+            raise ValueError(f"provenance must be a non-empty subset of {PROVENANCES}, got {bad}")
+
+    @property
+    def bound(self) -> sympy.Basic | None:
+        """The bound or identity (DESIGN.md's name for `formula` of a non-definition)."""
+        return None if self.kind == "definition" else self.formula
+
+    def relations(self) -> list[sympy.Basic]:
+        """The formula as a flat list of relations/equations (empty when only stated)."""
+        if self.formula is None:
+            return []
+        if isinstance(self.formula, sympy.Tuple | tuple | list):
+            return list(self.formula)
+        return [self.formula]
+
+    @property
+    def free_symbols(self) -> set[sympy.Symbol]:
+        """Parameters of the formula (what `natsparse bound ID --param value` accepts)."""
+        out: set[sympy.Symbol] = set()
+        for rel in self.relations():
+            out |= {s for s in rel.free_symbols if isinstance(s, sympy.Symbol)}
+        return out
