@@ -116,3 +116,21 @@ def threshold_attention(scores, values=None, *, eps: float, dps: int = DPS) -> S
             raise ValueError(f"eps={e} exceeds the largest attention weight {mpmath.nstr(max(a), 6)};"
                              f" threshold attention would keep no key (use eps <= 1/n)")
     return _sparse(s, V, kept, d)
+
+
+def count_above(scores, *, eps: float, dps: int = DPS) -> int:
+    """|{j : a_j > eps}|: a row is (eps,k)-sparse iff this is <= k (def:eps-k-sparse)."""
+    e = as_open_unit(eps, "eps")
+    d = as_dps(dps)
+    with mpmath.workdps(d):
+        return sum(1 for x in softmax(scores, dps=d) if x > mpmath.mpf(e))
+
+
+def sparsity_loss(score_rows, *, k: int, dps: int = DPS):
+    """L_k(A) = mean over rows of tau_k (def:sparsity-loss), for a list of score rows."""
+    rows = list(score_rows)
+    if not rows:
+        raise ValueError("score_rows must contain at least one row")
+    d = as_dps(dps)
+    with mpmath.workdps(d):
+        return mpmath.fsum(tail_mass(r, k=k, dps=d) for r in rows) / len(rows)

@@ -27,15 +27,15 @@ def edge_rows() -> list[np.ndarray]:
     ]
 
 
-def random_rows(count: int, seed: int, n_max: int = 300) -> list[np.ndarray]:
-    """Gaussian rows with log-uniform n in [2, n_max] and a scale from SCALES; 1 in 5 is rounded
-    to a grid so that ties occur."""
+def random_rows(count: int, seed: int, n_max: int = 300, ties: bool = True) -> list[np.ndarray]:
+    """Gaussian rows with log-uniform n in [2, n_max] and a scale from SCALES; with `ties`,
+    1 in 5 is rounded to a grid so that ties occur."""
     rng = np.random.default_rng(seed)
     rows = []
     for i in range(count):
         n = int(np.exp(rng.uniform(np.log(2), np.log(n_max))))
         row = rng.normal(size=n) * SCALES[i % len(SCALES)]
-        if i % 5 == 4:
+        if ties and i % 5 == 4:
             row = np.round(row)
         rows.append(row)
     return rows
