@@ -3,10 +3,10 @@
 Importing it registers the numeric evidence (checks on seeded panels) with the registry.
 """
 
-from . import arb, batched, mp
+from . import arb, batched, bounds, mp
 from . import definitions_evidence as _definitions_evidence  # noqa: F401  (registers evidence)
 from . import evidence as _evidence  # noqa: F401  (registers evidence)
 from .checks import CHECKS
 from .records import CheckRecord
 
-__all__ = ["CHECKS", "CheckRecord", "arb", "batched", "mp"]
+__all__ = ["CHECKS", "CheckRecord", "arb", "batched", "bounds", "mp"]

@@ -82,10 +82,7 @@ class SparseBall:
 
 def _lse(xs: list[arb]) -> arb:
     m = max(xs, key=lambda b: b.mid())
-    total = arb(0)
-    for x in xs:
-        total += (x - m).exp()
-    return m + total.log()
+    return m + _sum((x - m).exp() for x in xs).log()
 
 
 def logsumexp(scores, *, dps: int = DPS) -> arb:
@@ -105,31 +102,31 @@ def softmax(scores, *, dps: int = DPS) -> list[arb]:
 
 
 def _sparse(s: np.ndarray, V, kept: list[int], dps: int) -> SparseBall:
+    """One exponential per score, shifted by the maximum score (which every kept set holds:
+    the top-k set and the threshold set both contain the argmax), so nothing overflows."""
     with precision(dps):
-        xs = [exact(x) for x in s]
-        lse = _lse(xs)
-        a = [(x - lse).exp() for x in xs]
+        xs = [arb(x) for x in s.tolist()]          # a float64 is a dyadic rational: exact
+        m = xs[int(np.argmax(s))]
+        e = [(x - m).exp() for x in xs]
         keep = set(kept)
-        tau = arb(0)
-        for j in range(len(s)):
-            if j not in keep:
-                tau += a[j]
-        lse_kept = _lse([xs[j] for j in kept])
-        a_hat = [(xs[j] - lse_kept).exp() if j in keep else arb(0) for j in range(len(s))]
+        z_kept, z_tail = _sum(e[j] for j in kept), _sum(e[j] for j in range(len(s)) if j not in keep)
+        z = z_kept + z_tail
+        a = [ej / z for ej in e]
+        a_hat = [e[j] / z_kept if j in keep else arb(0) for j in range(len(s))]
         out = out_hat = None
         if V is not None:
-            out, out_hat = [], []
-            for c in range(V.shape[1]):
-                col = [exact(V[j, c]) for j in range(len(s))]
-                o = arb(0)
-                oh = arb(0)
-                for j in range(len(s)):
-                    o += a[j] * col[j]
-                for j in kept:
-                    oh += a_hat[j] * col[j]
-                out.append(o)
-                out_hat.append(oh)
-        return SparseBall(a, a_hat, sorted(kept), tau, lse, lse_kept, out, out_hat)
+            cols = [[arb(x) for x in V[:, c].tolist()] for c in range(V.shape[1])]
+            out = [_sum(aj * vj for aj, vj in zip(a, col, strict=True)) for col in cols]
+            out_hat = [_sum(a_hat[j] * col[j] for j in kept) for col in cols]
+        return SparseBall(a, a_hat, sorted(kept), z_tail / z, m + z.log(), m + z_kept.log(),
+                          out, out_hat)
+
+
+def _sum(balls) -> arb:
+    total = arb(0)
+    for b in balls:
+        total += b
+    return total
 
 
 def topk_attention(scores, values=None, *, k: int, dps: int = DPS) -> SparseBall:

@@ -17,9 +17,12 @@ from functools import cache
 
 import mpmath
 import sympy as sp
+
 from natsparse.proofs import get
 
 DPS = 50
+# Short names accepted for symbols whose SymPy name is long (`--eps` for epsilon).
+ALIASES = {"eps": "epsilon"}
 _FUNCTIONS: dict[str, Callable[..., dict]] = {}
 
 
@@ -62,6 +65,7 @@ def evaluate(result_id: str, **params) -> dict[str, object]:
     """
     if result_id in _FUNCTIONS:
         return _FUNCTIONS[result_id](**params)
+    params = {ALIASES.get(name, name): value for name, value in params.items()}
     r = get(result_id)
     rels = [x for x in r.relations() if isinstance(x, sp.core.relational.Relational)]
     if not rels:
@@ -70,6 +74,7 @@ def evaluate(result_id: str, **params) -> dict[str, object]:
     unknown = sorted(set(params) - known)
     if unknown:
         raise ValueError(f"unknown parameter(s) {unknown} for {result_id}; expected {sorted(known)}")
+    _check_domain(r, params)
     out = {}
     with mpmath.workdps(DPS):
         for index, rel in enumerate(r.relations()):
@@ -82,3 +87,25 @@ def evaluate(result_id: str, **params) -> dict[str, object]:
                     else params[str(x)] for x in syms]
             out[sp.sstr(rel)] = fn(*args)
     return out
+
+
+def _check_domain(r, params: dict) -> None:
+    """Each parameter satisfies its symbol's assumptions (integer, positive, nonnegative) and
+    the result's hypotheses hold where they can be decided; else ValueError naming it."""
+    syms = {str(x): x for rel in r.relations() for x in rel.free_symbols}
+    for name, value in params.items():
+        x = syms.get(name)
+        if x is None:
+            continue
+        v = sp.Rational(str(value)) if not isinstance(value, int) else sp.Integer(value)
+        if x.is_integer and not v.is_integer:
+            raise ValueError(f"{name} must be an integer, got {value}")
+        if x.is_positive and not v > 0:
+            raise ValueError(f"{name} must be > 0, got {value}")
+        if x.is_nonnegative and not v >= 0:
+            raise ValueError(f"{name} must be >= 0, got {value}")
+    subs = {syms[k]: sp.Rational(str(v)) for k, v in params.items() if k in syms}
+    for h in r.hypotheses:
+        verdict = h.subs(subs)
+        if verdict is sp.false:
+            raise ValueError(f"{r.id} needs {sp.sstr(h)}, which fails at the given parameters")

@@ -17,6 +17,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 from flint import arb as Arb
+
 from natsparse.proofs import Outcome, register
 
 from . import arb as ab

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import mpmath
+import numpy as np
 
 from .validate import as_dps, as_k, as_open_unit, as_scores, as_values, topk_indices
 
@@ -66,24 +67,25 @@ def attention(scores, values, *, dps: int = DPS) -> list:
 
 
 def _sparse(s, V, kept: list[int], dps: int) -> SparseRow:
+    """One exponential per score, shifted by the maximum score (which every kept set holds:
+    the top-k set and the threshold set both contain the argmax), so nothing overflows."""
     with mpmath.workdps(dps):
-        xs = [mpmath.mpf(float(x)) for x in s]
-        lse = _logsumexp(xs)
-        a = [mpmath.exp(x - lse) for x in xs]
+        xs = [mpmath.mpf(x) for x in s.tolist()]   # a float64 is held exactly
+        m = xs[int(np.argmax(s))]
+        e = [mpmath.exp(x - m) for x in xs]
         keep = set(kept)
-        tail = [a[j] for j in range(len(s)) if j not in keep]
-        tau = mpmath.fsum(tail) if tail else mpmath.mpf(0)
-        lse_kept = _logsumexp([xs[j] for j in kept])
-        a_hat = [mpmath.exp(xs[j] - lse_kept) if j in keep else mpmath.mpf(0)
-                 for j in range(len(s))]
+        z_kept = mpmath.fsum(e[j] for j in kept)
+        z_tail = mpmath.fsum(e[j] for j in range(len(s)) if j not in keep)
+        z = z_kept + z_tail
+        a = [ej / z for ej in e]
+        a_hat = [e[j] / z_kept if j in keep else mpmath.mpf(0) for j in range(len(s))]
         out = out_hat = None
         if V is not None:
-            cols = range(V.shape[1])
-            out = [mpmath.fsum(a[j] * mpmath.mpf(float(V[j, c])) for j in range(len(s)))
-                   for c in cols]
-            out_hat = [mpmath.fsum(a_hat[j] * mpmath.mpf(float(V[j, c])) for j in kept)
-                       for c in cols]
-        return SparseRow(a, a_hat, sorted(kept), tau, lse, lse_kept, out, out_hat)
+            cols = [[mpmath.mpf(x) for x in V[:, c].tolist()] for c in range(V.shape[1])]
+            out = [mpmath.fdot(a, col) for col in cols]
+            out_hat = [mpmath.fsum(a_hat[j] * col[j] for j in kept) for col in cols]
+        return SparseRow(a, a_hat, sorted(kept), z_tail / z, m + mpmath.log(z),
+                         m + mpmath.log(z_kept), out, out_hat)
 
 
 def topk_attention(scores, values=None, *, k: int, dps: int = DPS) -> SparseRow:

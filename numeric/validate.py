@@ -71,5 +71,5 @@ def as_dps(dps) -> int:
 
 def topk_indices(scores: np.ndarray, k: int) -> list[int]:
     """The kept set of def:topk-attention: the k largest scores, ties to the lower index."""
-    order = sorted(range(len(scores)), key=lambda j: (-scores[j], j))
-    return sorted(order[:k])
+    order = np.lexsort((np.arange(len(scores)), -np.asarray(scores)))  # by -s, then by index
+    return sorted(order[:k].tolist())

@@ -132,8 +132,8 @@ DETERMINISTIC = [
         r"\frac{\partial\tau_k}{\partial s_l} = a_l\big(\mathbb 1[l\notin S]-\tau_k\big),\qquad "
         r"0\le L_k\le 1-\tfrac kn",
         ("condensation", "companion"),
-        formula=sp.Tuple(sp.Eq(ds(l), a[l] * (1 - one_S(l) - tau)),
-                         sp.Le(0, L_k), sp.Le(L_k, 1 - k / n)),
+        # 0 <= L_k is carried by L_k's assumption (nonnegative); the upper bound is a relation.
+        formula=sp.Tuple(sp.Eq(ds(l), a[l] * (1 - one_S(l) - tau)), sp.Le(L_k, 1 - k / n)),
         uses=("def:sparsity-loss", "def:tail-mass", "lem:tail-monotone", "thm:output-error"),
     ),
     Result(

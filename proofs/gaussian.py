@@ -1,10 +1,102 @@
 """THEORY.md "The Gaussian model": scores s_1..s_n i.i.d. N(0, beta^2) given the query.
 
-Stated here with their statements; their SymPy derivations, bounds and Monte Carlo checks
-come with the Gaussian-model issue.
+Each result carries its bound as SymPy relations over the symbols below (and those of
+`symbols.py`). The Gaussian cdf is written with `erfc`, and Phi^{-1}(eps) as
+-sqrt(2) erfcinv(2 eps) (an exact identity), so that `gaussian_derivations` can compare
+what SymPy derives with these formulas by `simplify(a - b) == 0`. Bounds that are
+algorithms (a maximum over a grid, a binomial quantile) are evaluated by
+`natsparse.numeric.gaussian`; a test holds the two against each other.
 """
 
+import sympy as sp
+
 from .result import Result
+from .symbols import (
+    C,
+    a_max,
+    alpha,
+    beta,
+    c_scale,
+    delta,
+    delta_p,
+    eps,
+    err,
+    gamma,
+    k,
+    n,
+    sigma,
+    t,
+    tau,
+    v_max,
+)
+
+# --- symbols of this chapter -------------------------------------------------------------
+Z = sp.Symbol("Z", positive=True)                        # partition function sum_j e^{s_j}
+L = sp.Symbol("L", positive=True)                        # a lower bound on Z (lem:partition-lower)
+c_trunc = sp.Symbol("c", real=True)                      # truncation level / count threshold
+N_t = sp.Symbol("N_t", nonnegative=True)                 # #{j : s_j > t}
+N_eps = sp.Symbol("N_eps", nonnegative=True)             # #{j : a_j > eps}
+T_t = sp.Symbol("T_t", nonnegative=True)                 # sum_j e^{s_j} 1{s_j <= t}
+M = sp.Symbol("M", positive=True)                        # the high-probability max score
+frac = sp.Symbol("f_eps", positive=True)                 # limiting fraction k_eps / n
+k_exp = sp.Symbol("kappa", real=True)                    # lim log k / log n
+WTx, W_op, x_norm = sp.symbols("|W^Tx| |W|_op |x|", positive=True)
+E_es, E_es_above, E_e2s, share_above, count_above = sp.symbols(
+    "E[e^s] E[e^s1{s>t}] E[e^2s] share_t count_t", positive=True)
+d_frac = sp.Symbol("df_eps/dbeta", real=True)
+tau_fixed, tau_adapt = sp.symbols("tau_fixed tau_adaptive", nonnegative=True)
+
+
+def Phi(x):
+    """Standard normal cdf."""
+    return sp.erfc(-x / sp.sqrt(2)) / 2
+
+
+def Phic(x):
+    """Standard normal survival function 1 - Phi."""
+    return sp.erfc(x / sp.sqrt(2)) / 2
+
+
+def phi(x):
+    """Standard normal density."""
+    return sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)
+
+
+def Phi_inv(x):
+    """Phi^{-1}(x) = -sqrt(2) erfcinv(2x)."""
+    return -sp.sqrt(2) * sp.erfcinv(2 * x)
+
+
+def bernstein_u(mean_var, dp):
+    """u with P(S - ES >= u) <= dp for a sum of independent terms in [0, 1]: Bernstein."""
+    lg = sp.log(1 / dp)
+    return lg / 3 + sp.sqrt(lg**2 / 9 + 2 * mean_var * lg)
+
+
+# lem:partition-lower, the two families (each a valid lower bound for every fixed c)
+L_maurer = (n * sp.exp(beta**2 / 2) * Phi(c_trunc / beta - beta)
+            - sp.sqrt(2 * n * sp.exp(2 * beta**2) * Phi(c_trunc / beta - 2 * beta) * sp.log(1 / delta_p)))
+L_maurer_inf = n * sp.exp(beta**2 / 2) - sp.exp(beta**2) * sp.sqrt(2 * n * sp.log(1 / delta_p))
+L_count = sp.exp(c_trunc) * (n * Phic(c_trunc / beta) - sp.sqrt(n * sp.log(1 / delta_p) / 2))
+
+# lem:count-upper
+p_t = Phic(t / beta)
+count_bound = n * p_t + bernstein_u(n * p_t * (1 - p_t), delta_p)
+
+# thm:sparse-whp: t = ln(eps L), L = L(n, beta, delta/2), count bound at delta/2
+t_sparse = sp.log(eps * L)
+k_sparse = sp.floor(count_bound.subs({t: t_sparse, delta_p: delta / 2}))
+
+# thm:error-whp, direct form: U_t bounds T_t (terms in [0, e^t]) with probability 1 - delta/3
+_lg3 = sp.log(3 / delta)
+U_t = (n * sp.exp(beta**2 / 2) * Phi(t / beta - beta) + sp.exp(t) * _lg3 / 3
+       + sp.sqrt(sp.exp(2 * t) * _lg3**2 / 9 + 2 * n * sp.exp(2 * beta**2) * Phi(t / beta - 2 * beta) * _lg3))
+
+# thm:polylog-insufficient
+M_max = beta * sp.sqrt(2 * sp.log(n / delta_p))
+
+# the regime beta^2 = 2 gamma ln n
+regime = sp.Eq(beta**2, 2 * gamma * sp.log(n))
 
 GAUSSIAN = [
     Result(
@@ -15,6 +107,8 @@ GAUSSIAN = [
         r"s_j\mid x \overset{iid}{\sim} N(0,\beta^2),\quad \beta = c\,\sigma\,\|W^\top x\|_2 "
         r"\le c\,\sigma\,\|W\|_{op}\|x\|",
         ("paper",),
+        formula=sp.Tuple(sp.Eq(beta, c_scale * sigma * WTx), sp.Le(WTx, W_op * x_norm)),
+        uses=(),
     ),
     Result(
         "lem:lognormal-tilt", "lemma", "Lognormal tilt",
@@ -23,6 +117,11 @@ GAUSSIAN = [
         r"\mathbb E e^{s} = e^{\beta^2/2},\ \ \mathbb E[e^{s}\mathbb 1\{s>t\}] = "
         r"e^{\beta^2/2}\,\bar\Phi(t/\beta-\beta),\ \ \mathbb E e^{2s} = e^{2\beta^2}",
         ("companion",),
+        formula=sp.Tuple(sp.Eq(E_es, sp.exp(beta**2 / 2)),
+                         sp.Eq(E_es_above, sp.exp(beta**2 / 2) * Phic(t / beta - beta)),
+                         sp.Eq(E_e2s, sp.exp(2 * beta**2)),
+                         sp.Eq(share_above, Phic(t / beta - beta)),
+                         sp.Eq(count_above, n * Phic(t / beta))),
     ),
     Result(
         "prop:k-eps-rule", "proposition", "The k-epsilon rule",
@@ -30,6 +129,8 @@ GAUSSIAN = [
         "n -> infinity with beta fixed; it decreases in beta.",
         r"\frac{k_\varepsilon}{n}\to\bar\Phi\big(\beta + \Phi^{-1}(\varepsilon)\big)",
         ("tv-theory",),
+        formula=sp.Eq(frac, Phic(beta + Phi_inv(eps))),
+        hypotheses=(sp.Lt(eps, 1),),
         uses=("lem:lognormal-tilt",),
     ),
     Result(
@@ -38,7 +139,11 @@ GAUSSIAN = [
         "bound and a Hoeffding count bound over fixed grids of truncation levels.",
         r"\Pr\big[Z \ge L(n,\beta,\delta')\big] \ge 1-\delta'",
         ("companion",),
+        formula=sp.Tuple(sp.Ge(Z, L_maurer), sp.Ge(Z, L_maurer_inf), sp.Ge(Z, L_count)),
+        hypotheses=(sp.Lt(delta_p, 1),),
         uses=("lem:lognormal-tilt",),
+        notes="Each relation holds with probability >= 1 - delta' for every fixed c; L is the "
+              "maximum over a grid of c fixed from (n, beta, delta') before sampling.",
     ),
     Result(
         "lem:count-upper", "lemma", "Count upper bound",
@@ -48,6 +153,8 @@ GAUSSIAN = [
         r"N_t \le np + \tfrac13\ln\tfrac1{\delta'} + \sqrt{\tfrac19\ln^2\tfrac1{\delta'} "
         r"+ 2np(1-p)\ln\tfrac1{\delta'}}",
         ("companion",),
+        formula=sp.Le(N_t, count_bound),
+        hypotheses=(sp.Lt(delta_p, 1),),
     ),
     Result(
         "thm:sparse-whp", "theorem", "Gaussian attention is sparse with high probability",
@@ -56,6 +163,8 @@ GAUSSIAN = [
         r"\Pr\big[a\ (\varepsilon,k)\text{-sparse}\big]\ge 1-\delta,\quad k=\lfloor np+u\rfloor,"
         r"\ t=\ln(\varepsilon L)",
         ("paper",),
+        formula=sp.Tuple(sp.Eq(t, t_sparse), sp.Le(N_eps, k_sparse)),
+        hypotheses=(sp.Lt(eps, 1), sp.Lt(delta, 1)),
         uses=("lem:partition-lower", "lem:count-upper", "def:eps-k-sparse"),
     ),
     Result(
@@ -64,6 +173,9 @@ GAUSSIAN = [
         "tau_k <= U_t / L for k >= the count bound at t, with three events at delta/3.",
         r"\tau_k\le (n-k)\varepsilon,\qquad \tau_k \le U_t / L",
         ("paper", "companion"),
+        formula=sp.Tuple(sp.Le(tau, (n - k) * eps), sp.Le(err, 2 * (n - k) * eps * v_max),
+                         sp.Le(tau, U_t / L)),
+        hypotheses=(sp.Lt(eps, 1), sp.Lt(delta, 1)),
         uses=("thm:sparse-whp", "lem:eps-k-tail", "thm:output-error", "lem:partition-lower",
               "lem:count-upper"),
     ),
@@ -73,6 +185,8 @@ GAUSSIAN = [
         "k = ceil(alpha n^C) gives tau_k -> 0 in probability; log k_eps / log n -> 1 - gamma.",
         r"\beta^2 = 2\gamma\ln n,\ C > 1-\gamma:\ \tau_{\lceil\alpha n^C\rceil}\xrightarrow{P}0",
         ("paper",),
+        formula=sp.Tuple(regime, sp.Eq(k, sp.ceiling(alpha * n**C)), sp.Eq(k_exp, 1 - gamma)),
+        hypotheses=(sp.Lt(gamma, 1), sp.Gt(C, 1 - gamma)),
         uses=("thm:error-whp", "lem:lognormal-tilt"),
     ),
     Result(
@@ -81,6 +195,9 @@ GAUSSIAN = [
         "tau_k >= 1 - k n^{-(1-sqrt(gamma))^2 + o(1)}; any k = n^{o(1)} has tau_k -> 1.",
         r"\tau_k \ge 1 - k\,e^{M}/L \approx 1 - k\,n^{-(1-\sqrt\gamma)^2}",
         ("paper",),
+        formula=sp.Tuple(sp.Eq(M, M_max), sp.Le(a_max, sp.exp(M) / L),
+                         sp.Ge(tau, 1 - k * sp.exp(M) / L), sp.Eq(k_exp, (1 - sp.sqrt(gamma))**2)),
+        hypotheses=(regime, sp.Lt(gamma, 1), sp.Lt(delta_p, 1)),
         uses=("lem:max-weight", "lem:partition-lower", "lem:worst-case-error"),
     ),
     Result(
@@ -88,6 +205,8 @@ GAUSSIAN = [
         "For fixed k, tau_k -> 1 as n grows; for k = alpha n^C with C > 1 - gamma, tau_k -> 0.",
         r"k\ \text{fixed}:\ \tau_k\to1;\qquad k=\alpha n^C,\ C>1-\gamma:\ \tau_k\to 0",
         ("paper",),
+        formula=sp.Tuple(sp.Ge(tau_fixed, 1 - k * sp.exp(M) / L), sp.Le(tau_adapt, U_t / L)),
+        hypotheses=(regime, sp.Lt(gamma, 1), sp.Gt(C, 1 - gamma)),
         uses=("thm:nC-sufficient", "thm:polylog-insufficient"),
     ),
     Result(
@@ -97,6 +216,8 @@ GAUSSIAN = [
         r"\frac{d}{d\beta}\bar\Phi\big(\beta+\Phi^{-1}(\varepsilon)\big) = "
         r"-\varphi\big(\beta+\Phi^{-1}(\varepsilon)\big) < 0",
         ("paper",),
+        formula=sp.Tuple(sp.Eq(d_frac, -phi(beta + Phi_inv(eps))), sp.Lt(d_frac, 0)),
+        hypotheses=(sp.Lt(eps, 1),),
         uses=("prop:k-eps-rule", "lem:conditional-gaussian"),
     ),
     Result(
@@ -106,6 +227,9 @@ GAUSSIAN = [
         "random energy model; checked numerically, not proved here.",
         r"\gamma=0:\ k=\Theta(n);\ \ 0<\gamma<1:\ k=n^{1-\gamma+o(1)};\ \ \gamma>1:\ \text{collapse}",
         ("companion",),
+        formula=sp.Eq(k_exp, sp.Piecewise((1 - gamma, gamma < 1), (0, True))),
+        hypotheses=(regime,),
         uses=("thm:nC-sufficient", "thm:polylog-insufficient"),
+        notes="Never certified: the gamma > 1 statement is the random energy model's, cited.",
     ),
 ]

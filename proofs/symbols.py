@@ -14,7 +14,7 @@ eps, delta, delta_p = sp.symbols("epsilon delta delta'", positive=True)
 beta, sigma, gamma, C, alpha, c_scale = sp.symbols("beta sigma gamma C alpha c", positive=True)
 t = sp.Symbol("t", real=True)
 Delta = sp.Symbol("Delta_k", nonnegative=True)          # s_(k) - s_(k+1)
-s_k1 = sp.Symbol("s_(k+1)", real=True)                  # the (k+1)-th largest score
+s_k1 = sp.Symbol("s_k1", real=True)                     # the (k+1)-th largest score
 LSE = sp.Symbol("LSE", real=True)                       # log sum_j exp(s_j)
 a_max = sp.Symbol("a_max", positive=True)               # max_j a_j
 v_max = sp.Symbol("v_max", nonnegative=True)            # max_j ||v_j||

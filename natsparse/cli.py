@@ -1,0 +1,222 @@
+"""The `natsparse` command line: list, show, check and evaluate the results of the theory.
+
+    natsparse list                      table of every result: id, kind, provenance, status
+    natsparse show ID                   statement, hypotheses, bound (pretty and LaTeX), evidence
+    natsparse check ID ... | --all      run the evidence; exit 1 if anything fails
+    natsparse bound ID --n 10 --k 3 ... evaluate a bound at 50 digits
+
+Bad input prints one line `natsparse: error: ...` and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import mpmath
+import sympy as sp
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from natsparse.numeric import CHECKS, bounds
+from natsparse.numeric.evidence import SAMPLE_SEED, run_panel
+from natsparse.numeric.panel import edge_rows, random_rows
+from natsparse.proofs import evidence_for, get, registry, run_evidence, status
+
+STATUS_STYLE = {"failed": "bold red", "stated": "dim", "encoded": "white", "sampled": "yellow",
+                "certified": "green", "fully-certified": "bold green"}
+
+
+class UsageError(Exception):
+    """Bad input on the command line: printed in one line, exit status 2."""
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _statuses(ids: list[str], quiet: bool) -> dict[str, str]:
+    """Status of each id, running its evidence with a progress bar."""
+    out = {}
+    with Progress(transient=True, disable=quiet) as progress:
+        task = progress.add_task("running evidence", total=len(ids))
+        for rid in ids:
+            progress.update(task, description=f"checking {rid}")
+            out[rid] = status(rid)
+            progress.advance(task)
+    return out
+
+
+def cmd_list(args) -> int:
+    ids = list(registry)
+    st = _statuses(ids, quiet=args.json)
+    if args.json:
+        print(json.dumps([{"id": r, "kind": registry[r].kind, "provenance": registry[r].provenance,
+                           "status": st[r]} for r in ids], indent=1))
+        return 0
+    table = Table(title=f"natsparse: {len(ids)} results")
+    for col in ("id", "kind", "provenance", "status"):
+        table.add_column(col)
+    for rid in ids:
+        r = registry[rid]
+        table.add_row(rid, r.kind, ", ".join(r.provenance), f"[{STATUS_STYLE[st[rid]]}]{st[rid]}")
+    _console().print(table)
+    return 0
+
+
+def cmd_show(args) -> int:
+    r = _get(args.id)
+    con = _console()
+    con.print(f"[bold]{r.id}[/bold] ({r.kind}) — {r.title}")
+    con.print(f"provenance: {', '.join(r.provenance)}   uses: {', '.join(r.uses) or '-'}")
+    con.print(f"statement: {r.statement}")
+    if r.hypotheses:
+        con.print("hypotheses: " + "; ".join(sp.sstr(h) for h in r.hypotheses))
+    if r.formula is None:
+        con.print("formula: none yet (only stated)")
+    else:
+        for rel in r.relations():
+            con.print(sp.pretty(rel, use_unicode=True))
+        con.print(f"LaTeX: {sp.latex(r.formula)}")
+    con.print(f"book LaTeX: {r.latex}")
+    con.print(f"status: [{STATUS_STYLE[status(r.id)]}]{status(r.id)}")
+    for ev in evidence_for(r.id):
+        run = run_evidence(ev)
+        mark = "[green]pass[/green]" if run.outcome.passed else "[red]FAIL[/red]"
+        con.print(f"  {mark} {ev.level:9s} {ev.tool:12s} {run.outcome.detail}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    if args.all == bool(args.ids):
+        raise UsageError("give result ids or --all (not both)")
+    ids = list(registry) if args.all else [_get(i).id for i in args.ids]
+    con = _console()
+    failed = False
+    rows = []
+    with Progress(transient=True, disable=args.json) as progress:
+        task = progress.add_task("checking", total=len(ids))
+        for rid in ids:
+            progress.update(task, description=f"checking {rid}")
+            for ev in evidence_for(rid):
+                run = run_evidence(ev)
+                failed |= not run.outcome.passed
+                rows.append({"id": rid, "level": ev.level, "tool": ev.tool, "domain": ev.domain,
+                             "passed": run.outcome.passed, "detail": run.outcome.detail,
+                             "seconds": round(run.seconds, 3)})
+            progress.advance(task)
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 1 if failed else 0
+    table = Table(title="evidence")
+    for col in ("id", "level", "tool", "verdict", "detail"):
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        verdict = "[green]pass" if row["passed"] else "[bold red]FAIL"
+        table.add_row(row["id"], row["level"], row["tool"], verdict, row["detail"])
+    con.print(table)
+    if not args.all:
+        for rid in ids:
+            if rid in CHECKS:
+                _print_records(con, rid)
+    con.print("[bold red]some checks failed" if failed else "[green]all checks passed")
+    return 1 if failed else 0
+
+
+def _print_records(con: Console, rid: str) -> None:
+    """The tightest records of the sampled panel: bound, measured, margin, verdict."""
+    recs = run_panel(rid, edge_rows() + random_rows(8, SAMPLE_SEED), SAMPLE_SEED)
+    recs.sort(key=lambda r: float(r.margin))
+    table = Table(title=f"{rid}: the {min(8, len(recs))} tightest of {len(recs)} records")
+    for col in ("relation", "n", "bound", "measured", "margin", "verdict", "arb"):
+        table.add_column(col)
+    for r in recs[:8]:
+        table.add_row(r.name, str(r.params.get("n")), mpmath.nstr(r.bound, 8),
+                      mpmath.nstr(r.measured, 8), mpmath.nstr(r.margin, 3),
+                      "pass" if r.passed else "FAIL",
+                      {True: "proved", False: "violated", None: "-"}[r.certified])
+    con.print(table)
+
+
+def cmd_bound(args) -> int:
+    r = _get(args.id)
+    if "--json" in args.params:  # REMAINDER keeps flags that follow the parameters
+        args.params = [t for t in args.params if t != "--json"]
+        args.json = True
+    params = _parse_params(args.params)
+    values = bounds.evaluate(r.id, **params)
+    if args.json:
+        print(json.dumps({k: mpmath.nstr(v, 30) if isinstance(v, mpmath.mpf) else v
+                          for k, v in values.items()}, indent=1, default=str))
+        return 0
+    table = Table(title=f"{r.id} at " + ", ".join(f"{k}={v}" for k, v in params.items()))
+    table.add_column("bound")
+    table.add_column("value (50 digits, 20 shown)")
+    for name, value in values.items():
+        table.add_row(name, mpmath.nstr(value, 20) if isinstance(value, mpmath.mpf) else str(value))
+    _console().print(table)
+    return 0
+
+
+def _parse_params(tokens: list[str]) -> dict[str, object]:
+    """`--name value` pairs into a dict; values parsed as int, then as a decimal mpf."""
+    if len(tokens) % 2 or not all(t.startswith("--") for t in tokens[::2]):
+        raise UsageError(f"parameters must be --name value pairs, got {' '.join(tokens)!r}")
+    out: dict[str, object] = {}
+    for name, raw in zip(tokens[::2], tokens[1::2], strict=True):
+        try:
+            value: object = int(raw)
+        except ValueError:
+            try:
+                with mpmath.workdps(bounds.DPS):
+                    value = mpmath.mpf(raw)
+            except ValueError:
+                raise UsageError(f"{name} must be a number, got {raw!r}") from None
+        out[name[2:]] = value
+    return out
+
+
+def _get(result_id: str):
+    try:
+        return get(result_id)
+    except KeyError as exc:
+        raise UsageError(exc.args[0]) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="natsparse", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("list", help="every result with kind, provenance and computed status")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_list)
+    s = sub.add_parser("show", help="one result: statement, hypotheses, bound, evidence")
+    s.add_argument("id")
+    s.set_defaults(func=cmd_show)
+    s = sub.add_parser("check", help="run the checks of some results (or --all)")
+    s.add_argument("ids", nargs="*")
+    s.add_argument("--all", action="store_true")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_check)
+    s = sub.add_parser("bound", help="evaluate a bound: natsparse bound ID --param value ...")
+    s.add_argument("id")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("params", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_bound)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 ok, 1 a check failed, 2 bad input)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return args.func(args)
+    except (UsageError, ValueError, TypeError) as exc:
+        print(f"natsparse: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
