@@ -4,8 +4,9 @@ Two routes, tried in this order:
 1. a Python function registered with `@register_bound(result_id)` (for bounds that are
    algorithms, e.g. a maximum over a grid or a binomial quantile);
 2. the registry's SymPy `formula`: each relation's right-hand side, with the given
-   parameters substituted, evaluated by `lambdify(..., "mpmath")` at 50 digits (the
-   lambdified function is compiled once and cached).
+   parameters substituted, evaluated by `lambdify(..., "mpmath")` at 50 digits.
+`compile_bound` gives the same right-hand sides lambdified for mpmath, numpy or torch
+(compiled once and cached), for evaluating a bound over arrays of parameters.
 
 `natsparse bound ID --param value` calls `evaluate`.
 """
@@ -49,12 +50,21 @@ def parameters(result_id: str) -> list[str]:
     return sorted(str(x) for x in syms)
 
 
+MODULES = ("mpmath", "numpy", "torch")
+
+
 @cache
-def _compiled(result_id: str, index: int):
-    rel = get(result_id).relations()[index]
-    rhs = rel.rhs
+def compile_bound(result_id: str, index: int = 0, module: str = "mpmath"):
+    """(symbols, function) for the right-hand side of relation `index` of `result_id`, lambdified
+    for `module` ("mpmath" for 50-digit values, "numpy" or "torch" for arrays); compiled once."""
+    if module not in MODULES:
+        raise ValueError(f"module must be one of {MODULES}, got {module!r}")
+    rels = get(result_id).relations()
+    if not 0 <= index < len(rels):
+        raise ValueError(f"index must be in [0, {len(rels)}) for {result_id}, got {index}")
+    rhs = rels[index].rhs
     syms = sorted((x for x in rhs.free_symbols if isinstance(x, sp.Symbol)), key=str)
-    return syms, sp.lambdify(syms, rhs, modules="mpmath")
+    return syms, sp.lambdify(syms, rhs, modules=module)
 
 
 def evaluate(result_id: str, **params) -> dict[str, object]:
@@ -78,7 +88,7 @@ def evaluate(result_id: str, **params) -> dict[str, object]:
     out = {}
     with mpmath.workdps(DPS):
         for index, rel in enumerate(r.relations()):
-            syms, fn = _compiled(result_id, index)
+            syms, fn = compile_bound(result_id, index)
             missing = [str(x) for x in syms if str(x) not in params]
             if missing:
                 raise ValueError(f"{result_id}: parameter(s) {missing} needed for "
