@@ -120,7 +120,7 @@ def _order_rows(uses: Mapping[str, Iterable[str]], depth: Mapping[str, int],
 
 def graph_svg(uses: Mapping[str, Iterable[str]], statuses: Mapping[str, str], *,
               titles: Mapping[str, str] | None = None, hrefs: Mapping[str, str] | None = None,
-              per_row: int = 5, node_width: int = 178, node_height: int = 34) -> str:
+              per_row: int = 4, node_width: int = 190, node_height: int = 34) -> str:
     """The dependency graph as an SVG string (for ``IPython.display.HTML``).
 
     Each node is a rounded box with the result id, styled by ``statuses[id]``
@@ -180,7 +180,7 @@ def graph_svg(uses: Mapping[str, Iterable[str]], statuses: Mapping[str, str], *,
                f'fill="{fill}" stroke="{stroke}" stroke-width="1.8"{dash}/>'
                f'<text x="{x + node_width / 2:.1f}" y="{y + node_height / 2 + 4:.1f}" '
                f'text-anchor="middle" font-family="ui-monospace, Menlo, Consolas, monospace" '
-               f'font-size="11.5" fill="{ink}">{html.escape(node)}</text></g>')
+               f'font-size="13" fill="{ink}">{html.escape(node)}</text></g>')
         if node in hrefs:
             link = html.escape(hrefs[node])
             box = f'<a href="{link}" xlink:href="{link}" class="bp-link">{box}</a>'
@@ -278,8 +278,28 @@ def _build_finished(app, exception) -> None:
         shutil.copytree(mathjax_dir(), target, dirs_exist_ok=True)
 
 
+def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
+    """Drop repeated <script> entries of a page (sphinx-thebe's inline ``const`` block is
+    registered twice under Jupyter Book 1, a SyntaxError in the browser console)."""
+    files = context.get("script_files")
+    if not files:
+        return
+    seen, unique = set(), []
+    for js in files:
+        attrs = getattr(js, "attributes", {}) or {}
+        # the same inline script is registered once with filename None and once with ''
+        key = (str(getattr(js, "filename", js) or ""),
+               tuple(sorted((k, str(v)) for k, v in attrs.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(js)
+    files[:] = unique
+
+
 def setup(app) -> dict:
-    """Sphinx entry point: point ``mathjax_path`` at a local copy of MathJax 3."""
+    """Sphinx entry point: point ``mathjax_path`` at a local copy of MathJax 3, and keep each
+    page's scripts free of duplicates."""
     app.connect("config-inited", _config_inited, priority=900)
     app.connect("build-finished", _build_finished)
+    app.connect("html-page-context", _dedupe_scripts, priority=900)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -163,20 +163,25 @@ def certificate_scatter(error: torch.Tensor, certificate: torch.Tensor, *, label
     return fig
 
 
-def benchmark_figure(rows: Sequence[Mapping[str, object]], *, x: str, y: str, group: str | None):
-    """Line plot of ``rows[y]`` against ``rows[x]``, one line per value of ``rows[group]``
-    (for the kernel benchmark JSON); log-log axes."""
+def benchmark_figure(rows: Sequence[Mapping[str, object]], *, x: str, ys: Sequence[str],
+                     group: str | None):
+    """One log-log panel per column in `ys`: ``rows[y]`` against ``rows[x]``, one line per value of
+    ``rows[group]`` (for the kernel benchmark JSON)."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.2, 4.0), constrained_layout=True)
-    groups: dict[object, list[tuple[float, float]]] = {}
-    for r in rows:
-        groups.setdefault(r.get(group) if group else y, []).append((float(r[x]), float(r[y])))
-    for colour, (g, pts) in zip(PALETTE * 4, groups.items(), strict=False):
-        pts.sort()
-        xs, ys = zip(*pts, strict=True)
-        ax.plot(xs, ys, marker="o", color=colour, label=str(g))
-    ax.set(xscale="log", yscale="log", xlabel=x, ylabel=y)
-    ax.legend(fontsize=8, title=group)
+    if not ys:
+        raise ValueError("ys must name at least one column to plot")
+    fig, axes = plt.subplots(1, len(ys), figsize=(4.6 * len(ys), 3.8), constrained_layout=True,
+                             squeeze=False)
+    for ax, y in zip(axes[0], ys, strict=True):
+        groups: dict[object, list[tuple[float, float]]] = {}
+        for r in rows:
+            groups.setdefault(r.get(group) if group else y, []).append((float(r[x]), float(r[y])))
+        for colour, (g, pts) in zip(PALETTE * 4, groups.items(), strict=False):
+            pts.sort()
+            xs, vals = zip(*pts, strict=True)
+            ax.plot(xs, vals, marker="o", color=colour, label=str(g))
+        ax.set(xscale="log", yscale="log", xlabel=x, ylabel=y)
+        ax.legend(fontsize=8, title=group)
     return fig
 
 
