@@ -4,6 +4,7 @@
     natsparse show ID                   statement, hypotheses, bound (pretty and LaTeX), evidence
     natsparse check ID ... | --all      run the evidence; exit 1 if anything fails
     natsparse bound ID --n 10 --k 3 ... evaluate a bound at 50 digits
+    natsparse simulate --n 4096 ...     a seeded Monte Carlo experiment in the Gaussian model
 
 Bad input prints one line `natsparse: error: ...` and exits with status 2.
 """
@@ -20,6 +21,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from natsparse import cli_simulate
 from natsparse.numeric import CHECKS, bounds
 from natsparse.numeric.evidence import SAMPLE_SEED, run_panel
 from natsparse.numeric.panel import edge_rows, random_rows
@@ -204,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.add_argument("params", nargs=argparse.REMAINDER)
     s.set_defaults(func=cmd_bound)
+    cli_simulate.add_parsers(sub)
     return p
 
 

@@ -55,17 +55,6 @@ def certainly_lt(x: arb, y: arb) -> bool:
     return bool(x < y)
 
 
-def certainly_zero_width(x: arb, y: arb, rel_bits: int = 150) -> bool:
-    """True if the ball x - y contains 0 and is tiny: the identity holds to the working precision.
-
-    (Balls cannot prove an equality of reals; they prove |x - y| <= rad, which is what an
-    identity check at finite precision means.)
-    """
-    d = x - y
-    scale = abs(x) + abs(y) + 1
-    return bool(d.contains(0)) and bool(d.rad() <= scale.mid() * arb(2) ** (-rel_bits))
-
-
 @dataclass(frozen=True)
 class SparseBall:
     """One row of top-k / threshold attention in balls (see `numeric.mp.SparseRow`)."""

@@ -1,10 +1,10 @@
 """Evaluate a result's bound at given parameters, in high precision.
 
-Two routes, tried in this order:
-1. a Python function registered with `@register_bound(result_id)` (for bounds that are
-   algorithms, e.g. a maximum over a grid or a binomial quantile);
-2. the registry's SymPy `formula`: each relation's right-hand side, with the given
-   parameters substituted, evaluated by `lambdify(..., "mpmath")` at 50 digits.
+Two routes, tried in this order. First, a Python function registered with
+`@register_bound(result_id)`, for bounds that are algorithms (a maximum over a grid, a
+binomial quantile). Otherwise the registry's SymPy `formula`: each relation's right-hand
+side, with the given parameters substituted, evaluated by `lambdify(..., "mpmath")` at 50
+digits.
 `compile_bound` gives the same right-hand sides lambdified for mpmath, numpy or torch
 (compiled once and cached), for evaluating a bound over arrays of parameters.
 

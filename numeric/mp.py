@@ -121,7 +121,7 @@ def threshold_attention(scores, values=None, *, eps: float, dps: int = DPS) -> S
 
 
 def count_above(scores, *, eps: float, dps: int = DPS) -> int:
-    """|{j : a_j > eps}|: a row is (eps,k)-sparse iff this is <= k (def:eps-k-sparse)."""
+    """The number of weights a_j > eps: a row is (eps,k)-sparse iff it is <= k (def:eps-k-sparse)."""
     e = as_open_unit(eps, "eps")
     d = as_dps(dps)
     with mpmath.workdps(d):

@@ -5,10 +5,10 @@
     'lemma'
 """
 
-from . import symbolic  # noqa: F401  (registers the SymPy proofs as evidence)
-from .evidence import Evidence, Outcome, evidence_for, register, run_evidence
+from . import gaussian_derivations, symbolic  # noqa: F401  (register their proofs as evidence)
+from .evidence import Evidence, EvidenceRun, Outcome, evidence_for, register, run_evidence
 from .registry import get, registry, status
 from .result import Result
 
-__all__ = ["Evidence", "Outcome", "Result", "evidence_for", "get", "register", "registry",
-           "run_evidence", "status"]
+__all__ = ["Evidence", "EvidenceRun", "Outcome", "Result", "evidence_for", "get", "register",
+           "registry", "run_evidence", "status"]

@@ -1,0 +1,106 @@
+"""`natsparse simulate`: a seeded Monte Carlo run of the Gaussian model, with its bounds.
+
+    natsparse simulate --n 4096 --beta 2 --eps 1e-3 --k 16 64 --trials 100000 [--json] [--seed 0]
+
+Prints, per statistic, mean / sd / min / max over the rows; for each eps the count
+#{a_j > eps} against the k of thm:sparse-whp at --delta (its empirical 1 - delta quantile,
+the failure frequency and a 95% Clopper–Pearson interval); for each k the tail mass tau_k
+against the direct bound of thm:error-whp.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from natsparse.numeric import gaussian, montecarlo, stats
+
+
+def _experiment(args) -> dict:
+    """Run the simulation and gather the rows of the report."""
+    n = gaussian.as_n(args.n)
+    eps = tuple(args.eps or ())
+    ks = tuple(gaussian.as_k_of(k, n) for k in (args.k or ()))
+    above = {montecarlo.tau_name(k): float(gaussian.tail_bound_direct(n, args.beta, k, args.delta)["tau"])
+             for k in ks}
+    summ = montecarlo.simulate(n, args.beta, args.trials, k=ks, eps=eps, seed=args.seed,
+                               above=above, progress=args.progress)
+    report = {"n": n, "beta": args.beta, "trials": summ.trials, "seed": args.seed, "delta": args.delta,
+              "statistics": summ.as_dict()["moments"], "sparsity": [], "tail": []}
+    for e in eps:
+        bound = gaussian.sparse_whp(n, args.beta, e, args.delta)
+        name = montecarlo.count_eps_name(e)
+        fails = summ.exceed(name, bound["k"])
+        lo, hi = stats.interval(fails, summ.trials, 0.95)
+        report["sparsity"].append({"eps": e, "k_bound": bound["k"], "k_exact": bound["k_exact"],
+                                   "quantile": summ.quantile(name, 1 - args.delta), "failures": fails,
+                                   "frequency": fails / summ.trials, "cp95": [lo, hi],
+                                   "vacuous": bound["vacuous"]})
+    for k in ks:
+        name = montecarlo.tau_name(k)
+        fails = summ.above[(name, above[name])]
+        lo, hi = stats.interval(fails, summ.trials, 0.95)
+        report["tail"].append({"k": k, "tau_bound": above[name], "mean": summ.moments[name].mean,
+                               "max": summ.moments[name].max, "failures": fails, "cp95": [lo, hi]})
+    return report
+
+
+def _print(report: dict) -> None:
+    con = Console(highlight=False, soft_wrap=True)
+    head = (f"n={report['n']}, beta={report['beta']:g}, {report['trials']} rows, "
+            f"seed {report['seed']}, delta={report['delta']:g}")
+    t = Table(title=f"Gaussian model: {head}")
+    for col in ("statistic", "mean", "sd", "min", "max"):
+        t.add_column(col)
+    for name, m in report["statistics"].items():
+        t.add_row(escape(name), *(f"{m[c]:.6g}" for c in ("mean", "std", "min", "max")))
+    con.print(t)
+    if report["sparsity"]:
+        t = Table(title="thm:sparse-whp: #{a_j > eps} <= k with probability >= 1 - delta")
+        for col in ("eps", "k (bound)", "k_exact", "1-delta quantile", "failures", "CP 95%"):
+            t.add_column(col)
+        for r in report["sparsity"]:
+            t.add_row(f"{r['eps']:g}", str(r["k_bound"]) + (" (vacuous)" if r["vacuous"] else ""),
+                      str(r["k_exact"]), str(r["quantile"]), f"{r['failures']}",
+                      f"[{r['cp95'][0]:.2g}, {r['cp95'][1]:.2g}]")
+        con.print(t)
+    if report["tail"]:
+        t = Table(title="thm:error-whp (direct form): tau_k <= U_t / L with probability >= 1 - delta")
+        for col in ("k", "bound", "mean tau_k", "max tau_k", "failures", "CP 95%"):
+            t.add_column(col)
+        for r in report["tail"]:
+            t.add_row(str(r["k"]), f"{r['tau_bound']:.4g}", f"{r['mean']:.4g}", f"{r['max']:.4g}",
+                      str(r["failures"]), f"[{r['cp95'][0]:.2g}, {r['cp95'][1]:.2g}]")
+        con.print(t)
+
+
+def cmd_simulate(args) -> int:
+    """Run `natsparse simulate`; 0 on success."""
+    report = _experiment(args)
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        _print(report)
+    return 0
+
+
+def add_parsers(subparsers) -> None:
+    """Add the `simulate` subcommand to the CLI's subparsers."""
+    s = subparsers.add_parser("simulate", help="Monte Carlo of the Gaussian model against its bounds",
+                              description=__doc__.splitlines()[0])
+    s.add_argument("--n", type=int, required=True, help="keys per row")
+    s.add_argument("--beta", type=float, required=True, help="score scale (scores ~ N(0, beta^2))")
+    s.add_argument("--eps", type=float, nargs="+", help="weight thresholds for #{a_j > eps}")
+    s.add_argument("--k", type=int, nargs="+", help="windows for the tail mass tau_k")
+    s.add_argument("--trials", type=int, default=10_000, help="rows (default 10000)")
+    s.add_argument("--delta", type=float, default=gaussian.DEFAULT_DELTA,
+                   help="failure probability of the bounds (default 1e-4)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                   help="show a progress bar (default on)")
+    s.set_defaults(func=cmd_simulate)

@@ -1,0 +1,404 @@
+"""Explicit bounds of THEORY.md "The Gaussian model", evaluable at any size in mpmath.
+
+Scores s_1..s_n are i.i.d. N(0, beta^2). Every function takes plain numbers (n may be a
+Python int as large as 10**30), validates them (errors name the argument), works at
+`DPS` digits and returns a dict {name: value}: the form `natsparse bound ID` prints and
+`numeric.bounds.evaluate` returns. A bound that says nothing (L <= 0, or k >= n) is
+returned with `vacuous=True` and a `reason`, never as a silent number.
+
+Grids (truncation levels of `partition_lower`) depend on (n, beta, delta) only, so the
+maximum over the grid is a fixed number chosen before sampling: no union bound is needed.
+The exact binomial quantile comes from scipy (float64 inputs; p is rounded *up*, which can
+only enlarge the quantile) for n <= EXACT_N_MAX; beyond that only Bernstein is offered.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import mpmath
+from scipy.stats import binom
+
+from .bounds import register_bound
+from .validate import as_open_unit
+
+DPS = 30
+GRID = 160
+EXACT_N_MAX = 2**40
+DEFAULT_DELTA = 1e-4
+
+
+# --- argument checks -------------------------------------------------------------------------
+
+def as_n(n, name: str = "n") -> int:
+    """A positive integer (Python int of any size, numpy integer, or an integral float < 2^53)."""
+    if isinstance(n, bool):
+        raise TypeError(f"{name} must be a positive integer, got bool {n!r}")
+    if isinstance(n, numbers.Integral):
+        value = int(n)
+    elif isinstance(n, numbers.Real) and math.isfinite(float(n)) and float(n).is_integer() \
+            and abs(float(n)) < 2**53:
+        value = int(n)
+    else:
+        raise TypeError(f"{name} must be a positive integer, got {type(n).__name__} {n!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer (>= 1), got {value}")
+    return value
+
+
+def as_beta(beta) -> mpmath.mpf:
+    """The score scale: a finite real number >= 0."""
+    if isinstance(beta, bool) or not isinstance(beta, numbers.Real | mpmath.mpf):
+        raise TypeError(f"beta must be a real number >= 0, got {type(beta).__name__}")
+    b = mpmath.mpf(beta)
+    if not mpmath.isfinite(b) or b < 0:
+        raise ValueError(f"beta must be a finite real number >= 0, got {beta}")
+    return b
+
+
+def as_k_of(k, n: int) -> int:
+    """A window size: an integer 1 <= k <= n."""
+    kk = as_n(k, "k")
+    if kk > n:
+        raise ValueError(f"k must be an integer in [1, n={n}], got {kk}")
+    return kk
+
+
+def as_gamma(gamma) -> mpmath.mpf:
+    """The regime exponent gamma >= 0 of beta^2 = 2 gamma ln n."""
+    if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real):
+        raise TypeError(f"gamma must be a real number >= 0, got {type(gamma).__name__}")
+    if not math.isfinite(float(gamma)) or gamma < 0:
+        raise ValueError(f"gamma must be a finite real number >= 0, got {gamma}")
+    return mpmath.mpf(gamma)
+
+
+# --- the normal distribution in mpmath --------------------------------------------------------
+
+ASYMPTOTIC_FROM = 10**4
+
+
+def normal_sf(x):
+    """Phi_c(x) = 1 - Phi(x), accurate in both tails.
+
+    mpmath's erfc loses digits beyond x ~ 1e8 (and overflows near 1e200, e.g. t/beta for a
+    subnormal beta), so for |x| >= 1e4 the alternating asymptotic series
+    phi(x)/x (1 - x^-2 + 3x^-4 - 15x^-6 + 105x^-8) is used: its error is below 945 x^-10 < 1e-37.
+    """
+    x = mpmath.mpf(x)
+    if abs(x) < ASYMPTOTIC_FROM:
+        return mpmath.erfc(x / mpmath.sqrt(2)) / 2
+    y = abs(x)
+    r = 1 / (y * y)
+    tail = normal_pdf(y) / y * (1 - r + 3 * r**2 - 15 * r**3 + 105 * r**4)
+    return tail if x > 0 else 1 - tail
+
+
+def normal_cdf(x):
+    """Phi(x) = Phi_c(-x)."""
+    return normal_sf(-mpmath.mpf(x))
+
+
+def normal_pdf(x):
+    """phi(x)."""
+    return mpmath.exp(-x * x / 2) / mpmath.sqrt(2 * mpmath.pi)
+
+
+def normal_ppf(p):
+    """Phi^{-1}(p) for 0 < p < 1 (= -sqrt(2) erfcinv(2p))."""
+    return mpmath.sqrt(2) * mpmath.erfinv(2 * mpmath.mpf(p) - 1)
+
+
+def beta_of_gamma(n, gamma) -> mpmath.mpf:
+    """beta = sqrt(2 gamma ln n), the regime of thm:nC-sufficient."""
+    with mpmath.workdps(DPS):
+        return mpmath.sqrt(2 * as_gamma(gamma) * mpmath.log(as_n(n)))
+
+
+# --- lem:lognormal-tilt, prop:k-eps-rule, prop:norm-sparsity ----------------------------------
+
+@register_bound("lem:lognormal-tilt")
+def lognormal_tilt(beta, t, n=1) -> dict:
+    """The expectations of lem:lognormal-tilt at (beta > 0, t), counts for n keys."""
+    b, nn = as_beta(beta), as_n(n)
+    if b == 0:
+        raise ValueError("beta must be > 0 for lem:lognormal-tilt (beta = 0 has no density)")
+    with mpmath.workdps(DPS):
+        tt = mpmath.mpf(t)
+        share = normal_sf(tt / b - b)
+        return {"E[e^s]": mpmath.exp(b**2 / 2), "E[e^s 1{s>t}]": mpmath.exp(b**2 / 2) * share,
+                "E[e^2s]": mpmath.exp(2 * b**2), "share_t": share, "count_t": nn * normal_sf(tt / b)}
+
+
+@register_bound("prop:k-eps-rule")
+def k_eps_rule(beta, eps, n=1) -> dict:
+    """Limiting fraction Phi_c(beta + Phi^{-1}(eps)) of keys carrying 1 - eps of the mass."""
+    b, e, nn = as_beta(beta), as_open_unit(eps, "eps"), as_n(n)
+    with mpmath.workdps(DPS):
+        f = normal_sf(b + normal_ppf(e))
+        return {"fraction": f, "k": nn * f}
+
+
+@register_bound("prop:norm-sparsity")
+def norm_sparsity(beta, eps) -> dict:
+    """The k-eps fraction and its derivative in beta, -phi(beta + Phi^{-1}(eps)) < 0."""
+    b, e = as_beta(beta), as_open_unit(eps, "eps")
+    with mpmath.workdps(DPS):
+        x = b + normal_ppf(e)
+        return {"fraction": normal_sf(x), "derivative": -normal_pdf(x)}
+
+
+@register_bound("prop:phase-diagram")
+def phase_exponent(gamma) -> dict:
+    """The exponent kappa of k = n^{kappa + o(1)}: 1 - gamma below collapse, 0 above (cited)."""
+    g = as_gamma(gamma)
+    regime = "dense" if g == 0 else ("sparse" if g < 1 else "collapse")
+    return {"kappa": 1 - g if g < 1 else mpmath.mpf(0), "regime": regime}
+
+
+# --- lem:partition-lower --------------------------------------------------------------------
+
+def truncation_grid(n: int, b, delta) -> list:
+    """Truncation levels c = beta u, u on [-6, max(2 beta, sqrt(2 ln(n/delta))) + 6] (GRID points)."""
+    hi = max(2 * b, mpmath.sqrt(2 * mpmath.log(n / mpmath.mpf(delta)))) + 6
+    return [b * (-6 + (hi + 6) * i / (GRID - 1)) for i in range(GRID)]
+
+
+def maurer_term(n: int, b, delta, c):
+    """n e^{b^2/2} Phi(c/b - b) - sqrt(2 n e^{2 b^2} Phi(c/b - 2b) ln(1/delta)); c = inf allowed."""
+    lg = mpmath.log(1 / mpmath.mpf(delta))
+    if c == mpmath.inf:
+        return n * mpmath.exp(b**2 / 2) - mpmath.exp(b**2) * mpmath.sqrt(2 * n * lg)
+    return (n * mpmath.exp(b**2 / 2) * normal_cdf(c / b - b)
+            - mpmath.sqrt(2 * n * mpmath.exp(2 * b**2) * normal_cdf(c / b - 2 * b) * lg))
+
+
+def count_term(n: int, b, delta, c):
+    """e^c (n Phi_c(c/b) - sqrt(n ln(1/delta) / 2)): Hoeffding on #{s_j > c}."""
+    return mpmath.exp(c) * (n * normal_sf(c / b) - mpmath.sqrt(n * mpmath.log(1 / mpmath.mpf(delta)) / 2))
+
+
+@register_bound("lem:partition-lower")
+def partition_lower(n, beta, delta=DEFAULT_DELTA) -> dict:
+    """L(n, beta, delta): with probability >= 1 - delta, Z = sum_j e^{s_j} >= L.
+
+    The larger of (a) Maurer's lower tail for the truncated terms, best over the grid and
+    c = inf, and (b) Hoeffding on the count above c, best over the grid. `vacuous` when L <= 0.
+    """
+    nn, b, d = as_n(n), as_beta(beta), as_open_unit(delta, "delta")
+    with mpmath.workdps(DPS):
+        if b == 0:  # every score is 0: Z = n surely
+            L = mpmath.mpf(nn)
+            return {"L": L, "log_L": mpmath.log(L), "maurer": L, "c_maurer": mpmath.inf,
+                    "count": L, "c_count": mpmath.mpf(0), "vacuous": False}
+        grid = truncation_grid(nn, b, d)
+        a_val, a_c = max(((maurer_term(nn, b, d, c), c) for c in [*grid, mpmath.inf]),
+                         key=lambda x: x[0])
+        c_val, c_c = max(((count_term(nn, b, d, c), c) for c in grid), key=lambda x: x[0])
+        L = max(a_val, c_val)
+        out = {"L": L, "log_L": mpmath.log(L) if L > 0 else None, "maurer": a_val, "c_maurer": a_c,
+               "count": c_val, "c_count": c_c, "vacuous": not L > 0}
+        if out["vacuous"]:
+            out["reason"] = f"L = {mpmath.nstr(L, 5)} <= 0: n = {nn} is too small for delta = {d}"
+        return out
+
+
+# --- lem:count-upper ------------------------------------------------------------------------
+
+def bernstein_u(mean_var, delta):
+    """u = ln(1/delta)/3 + sqrt(ln^2(1/delta)/9 + 2 var ln(1/delta)) (one-sided Bernstein)."""
+    lg = mpmath.log(1 / mpmath.mpf(delta))
+    return lg / 3 + mpmath.sqrt(lg**2 / 9 + 2 * mean_var * lg)
+
+
+def binomial_quantile(n: int, p, delta) -> int | None:
+    """Smallest m with P(Bin(n, p) > m) <= delta (p rounded up); None when n > EXACT_N_MAX."""
+    if n > EXACT_N_MAX:
+        return None
+    pf = min(1.0, math.nextafter(float(p), 2.0)) if p > 0 else 0.0
+    if pf == 0.0:
+        return 0
+    m = int(binom.isf(delta, n, pf))
+    while m < n and binom.sf(m, n, pf) > delta:   # guard the float64 inversion both ways
+        m += 1
+    while m > 0 and binom.sf(m - 1, n, pf) <= delta:
+        m -= 1
+    return m
+
+
+def _count(nn: int, p, d) -> dict:
+    u = bernstein_u(nn * p * (1 - p), d)
+    bound = nn * p + u
+    return {"p": p, "mean": nn * p, "u": u, "bound": bound,
+            "k": min(nn, int(mpmath.floor(bound))), "k_exact": binomial_quantile(nn, p, d)}
+
+
+def _sf_over(t, b):
+    """P(s > t) for s ~ N(0, b^2) (b = 0: s = 0)."""
+    if b == 0:
+        return mpmath.mpf(1) if t < 0 else mpmath.mpf(0)
+    return normal_sf(t / b)
+
+
+@register_bound("lem:count-upper")
+def count_upper(n, beta, t, delta=DEFAULT_DELTA) -> dict:
+    """With probability >= 1 - delta, N_t = #{s_j > t} <= k (Bernstein) and <= k_exact."""
+    nn, b, d = as_n(n), as_beta(beta), as_open_unit(delta, "delta")
+    with mpmath.workdps(DPS):
+        return _count(nn, _sf_over(mpmath.mpf(t), b), d)
+
+
+# --- thm:sparse-whp, thm:error-whp ----------------------------------------------------------
+
+@register_bound("thm:sparse-whp")
+def sparse_whp(n, beta, eps, delta=DEFAULT_DELTA) -> dict:
+    """k such that a is (eps, k)-sparse with probability >= 1 - delta.
+
+    t = ln(eps L(n, beta, delta/2)); k = floor(np + u) at delta/2 (Bernstein, the theorem's k)
+    and k_exact (the exact binomial quantile at delta/2, also valid and tighter).
+    """
+    nn, b = as_n(n), as_beta(beta)
+    e, d = as_open_unit(eps, "eps"), as_open_unit(delta, "delta")
+    with mpmath.workdps(DPS):
+        part = partition_lower(nn, b, d / 2)
+        if part["vacuous"]:
+            return {"k": nn, "k_exact": nn, "t": None, "L": part["L"], "vacuous": True,
+                    "reason": part["reason"]}
+        t = mpmath.log(e) + part["log_L"]
+        cnt = _count(nn, _sf_over(t, b), d / 2)
+        k_exact = cnt["k_exact"]
+        out = {"k": cnt["k"], "k_exact": nn if k_exact is None else k_exact, "t": t, "L": part["L"],
+               "p": cnt["p"], "np": cnt["mean"], "u": cnt["u"], "vacuous": cnt["k"] >= nn}
+        if k_exact is None:
+            out["k_exact"] = cnt["k"]
+            out["note"] = f"n > {EXACT_N_MAX}: exact quantile not computed, Bernstein used"
+        if out["vacuous"]:
+            out["reason"] = f"the count bound {mpmath.nstr(cnt['bound'], 6)} >= n: every a is (eps, n)-sparse"
+        return out
+
+
+def _direct_t(nn: int, b, k: int, d3):
+    """Smallest t (bisection, 80 steps) whose count bound at d3 is <= k; None if none is."""
+    def fits(t):
+        c = _count(nn, _sf_over(t, b), d3)
+        return (c["k"] if c["k_exact"] is None else c["k_exact"]) <= k
+    hi = b * (mpmath.sqrt(2 * mpmath.log(3 * nn / d3)) + 1)
+    if not fits(hi):
+        return None
+    lo = -10 * b
+    if fits(lo):
+        return lo
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if fits(mid) else (mid, hi)
+    return hi
+
+
+def upper_tail_sum(n: int, b, t, delta):
+    """U_t: with probability >= 1 - delta, T_t = sum_j e^{s_j} 1{s_j <= t} <= U_t (Bernstein)."""
+    lg = mpmath.log(1 / mpmath.mpf(delta))
+    var = n * mpmath.exp(2 * b**2) * normal_cdf(t / b - 2 * b)
+    return (n * mpmath.exp(b**2 / 2) * normal_cdf(t / b - b) + mpmath.exp(t) * lg / 3
+            + mpmath.sqrt(mpmath.exp(2 * t) * lg**2 / 9 + 2 * var * lg))
+
+
+def tail_bound_direct(n, beta, k, delta=DEFAULT_DELTA) -> dict:
+    """The direct form of thm:error-whp: with probability >= 1 - delta, tau_k <= U_t / L.
+
+    Events at delta/3 each: Z >= L, N_t <= k (count bound), T_t <= U_t; t is the smallest
+    level whose count bound fits k. `vacuous` when no t fits or L <= 0.
+    """
+    nn, b, d = as_n(n), as_beta(beta), as_open_unit(delta, "delta")
+    kk = as_k_of(k, nn)
+    with mpmath.workdps(DPS):
+        if kk == nn:
+            return {"tau": mpmath.mpf(0), "t": None, "U_t": mpmath.mpf(0), "L": None, "vacuous": False}
+        if b == 0:  # tau_k = (n - k)/n surely
+            return {"tau": mpmath.mpf(nn - kk) / nn, "t": None, "U_t": None, "L": mpmath.mpf(nn),
+                    "vacuous": False}
+        part = partition_lower(nn, b, d / 3)
+        t = _direct_t(nn, b, kk, d / 3)
+        if part["vacuous"] or t is None:
+            why = part.get("reason") or f"no level t has a count bound <= k = {kk} at delta/3"
+            return {"tau": mpmath.mpf(1), "t": t, "U_t": None, "L": part["L"], "vacuous": True,
+                    "reason": why}
+        U = upper_tail_sum(nn, b, t, d / 3)
+        tau = min(mpmath.mpf(1), U / part["L"])
+        return {"tau": tau, "t": t, "U_t": U, "L": part["L"], "vacuous": tau >= 1}
+
+
+@register_bound("thm:error-whp")
+def error_whp(n, beta, eps, delta=DEFAULT_DELTA, k=None, v_max=1) -> dict:
+    """Bounds on tau_k and on ||o - o_hat||_inf <= 2 tau max|V|, each with probability >= 1 - delta.
+
+    eps form: tau_k <= (n - k) eps for k >= the k of thm:sparse-whp (None below it); direct
+    form: tau_k <= U_t / L. k defaults to the k of thm:sparse-whp.
+    """
+    nn = as_n(n)
+    sp_ = sparse_whp(nn, beta, eps, delta)
+    kk = sp_["k"] if k is None else as_k_of(k, nn)
+    if isinstance(v_max, bool) or not isinstance(v_max, numbers.Real) or not v_max >= 0:
+        raise ValueError(f"v_max must be a real number >= 0 (a bound on max|V|), got {v_max!r}")
+    with mpmath.workdps(DPS):
+        covered = not sp_["vacuous"] and kk >= sp_["k"]
+        tau_eps = (nn - kk) * mpmath.mpf(as_open_unit(eps, "eps")) if covered else None
+        direct = tail_bound_direct(nn, beta, max(kk, 1), delta)
+        vm = mpmath.mpf(v_max)
+        err_eps = None if tau_eps is None else 2 * tau_eps * vm
+        return {"k": kk, "tau_eps_form": tau_eps, "err_eps_form": err_eps, "tau_direct": direct["tau"],
+                "err_direct": 2 * direct["tau"] * vm, "t_direct": direct["t"], "U_t": direct["U_t"],
+                "L_direct": direct["L"], "vacuous": direct["vacuous"] and tau_eps is None}
+
+
+# --- the regime beta^2 = 2 gamma ln n ------------------------------------------------------
+
+@register_bound("thm:polylog-insufficient")
+def polylog_insufficient(n, beta, k, delta=DEFAULT_DELTA) -> dict:
+    """With probability >= 1 - delta: max_j a_j <= e^M / L and tau_k >= 1 - k e^M / L.
+
+    M = beta sqrt(2 ln(n/delta')) with delta' = delta/2 (P(max s > M) <= delta'/2), L at delta/2.
+    `exponent` is (1 - sqrt(gamma))^2 for gamma = beta^2 / (2 ln n) (n > 1).
+    """
+    nn, b, d = as_n(n), as_beta(beta), as_open_unit(delta, "delta")
+    kk = as_k_of(k, nn)
+    with mpmath.workdps(DPS):
+        dp = mpmath.mpf(d) / 2
+        M = b * mpmath.sqrt(2 * mpmath.log(nn / dp))
+        part = partition_lower(nn, b, dp)
+        g = b**2 / (2 * mpmath.log(nn)) if nn > 1 else None
+        out = {"M": M, "L": part["L"], "exponent": None if g is None else (1 - mpmath.sqrt(g))**2}
+        if part["vacuous"]:
+            return {**out, "max_weight": mpmath.mpf(1), "tau_lower": mpmath.mpf(0), "vacuous": True,
+                    "reason": part["reason"]}
+        w = min(mpmath.mpf(1), mpmath.exp(M - part["log_L"]))
+        tau_lo = max(mpmath.mpf(0), 1 - kk * w)
+        return {**out, "max_weight": w, "tau_lower": tau_lo, "vacuous": tau_lo == 0}
+
+
+@register_bound("thm:nC-sufficient")
+def nc_sufficient(n, gamma, C, alpha=1, delta=DEFAULT_DELTA) -> dict:
+    """k = ceil(alpha n^C) at beta = sqrt(2 gamma ln n): the direct bound on tau_k (w.p. 1 - delta)."""
+    nn, g = as_n(n), as_gamma(gamma)
+    if isinstance(C, bool) or not isinstance(C, numbers.Real) or not C > 0:
+        raise ValueError(f"C must be a real number > 0, got {C!r}")
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha > 0:
+        raise ValueError(f"alpha must be a real number > 0, got {alpha!r}")
+    with mpmath.workdps(DPS):
+        kk = min(nn, int(mpmath.ceil(mpmath.mpf(alpha) * mpmath.mpf(nn) ** C)))
+        b = beta_of_gamma(nn, g)
+        direct = tail_bound_direct(nn, b, kk, delta)
+        return {"k": kk, "beta": b, "tau_bound": direct["tau"], "exponent": 1 - g,
+                "C_above_exponent": C > 1 - g, "vacuous": direct["vacuous"]}
+
+
+@register_bound("cor:adaptive-window")
+def adaptive_window(n, gamma, k, C, alpha=1, delta=DEFAULT_DELTA) -> dict:
+    """Fixed window k: lower bound on tau_k; window ceil(alpha n^C): upper bound (each w.p. 1 - delta)."""
+    nn = as_n(n)
+    kk = as_k_of(k, nn)
+    b = beta_of_gamma(nn, gamma)
+    fixed = polylog_insufficient(nn, b, kk, delta)
+    adaptive = nc_sufficient(nn, gamma, C, alpha, delta)
+    return {"k_fixed": kk, "tau_fixed_lower": fixed["tau_lower"], "k_adaptive": adaptive["k"],
+            "tau_adaptive_upper": adaptive["tau_bound"], "beta": b}

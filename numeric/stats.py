@@ -1,0 +1,104 @@
+"""Exact (Clopper–Pearson) confidence bounds for a binomial proportion, and the test built on them.
+
+For x successes in N trials, the one-sided Clopper–Pearson bounds at level alpha are the
+Beta quantiles
+
+    lower = Beta^{-1}(alpha; x, N - x + 1)      (0 when x = 0)
+    upper = Beta^{-1}(1 - alpha; x + 1, N - x)  (1 when x = N)
+
+and they are conservative *for every p*: P_p(lower > p) <= alpha and P_p(upper < p) <= alpha.
+That is what the Monte Carlo checks need: "reject P(fail) <= delta only when the lower bound
+at level alpha exceeds delta" raises a false alarm with probability <= alpha whatever the
+true failure probability below delta is. Quantiles come from scipy.stats.beta (Boost's
+incomplete-beta inverse), which stays accurate for the 1e5..1e9 trial counts used here.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import beta as _beta
+from scipy.stats import binom
+
+from .validate import as_open_unit
+
+
+def _counts(successes, trials) -> tuple[int, int]:
+    for name, v in (("successes", successes), ("trials", trials)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"{name} must be an int, got {type(v).__name__} {v!r}")
+    x, n = int(successes), int(trials)
+    if n < 1:
+        raise ValueError(f"trials must be >= 1, got {n}")
+    if not 0 <= x <= n:
+        raise ValueError(f"successes must be in [0, trials={n}], got {x}")
+    return x, n
+
+
+def lower_bound(successes: int, trials: int, alpha: float) -> float:
+    """One-sided Clopper–Pearson lower bound: P_p(lower > p) <= alpha for every p."""
+    x, n = _counts(successes, trials)
+    a = as_open_unit(alpha, "alpha")
+    return 0.0 if x == 0 else float(_beta.ppf(a, x, n - x + 1))
+
+
+def upper_bound(successes: int, trials: int, alpha: float) -> float:
+    """One-sided Clopper–Pearson upper bound: P_p(upper < p) <= alpha for every p."""
+    x, n = _counts(successes, trials)
+    a = as_open_unit(alpha, "alpha")
+    return 1.0 if x == n else float(_beta.isf(a, x + 1, n - x))
+
+
+def interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Two-sided Clopper–Pearson interval with coverage >= confidence (alpha/2 per side)."""
+    c = as_open_unit(confidence, "confidence")
+    a = (1 - c) / 2
+    return lower_bound(successes, trials, a), upper_bound(successes, trials, a)
+
+
+@dataclass(frozen=True)
+class RateCheck:
+    """The verdict of `check_rate_at_most`: failures/trials against the claim P(fail) <= delta."""
+
+    failures: int
+    trials: int
+    delta: float
+    false_alarm: float
+    lower: float          # CP lower bound at level false_alarm
+    upper95: float        # CP upper bound at level 0.05 (reported, not used to decide)
+    rejected: bool
+
+    @property
+    def frequency(self) -> float:
+        """failures / trials."""
+        return self.failures / self.trials
+
+
+def check_rate_at_most(failures: int, trials: int, delta: float, false_alarm: float) -> RateCheck:
+    """Reject "P(fail) <= delta" only if the CP lower bound at level `false_alarm` exceeds delta.
+
+    When the claim holds, a rejection has probability <= false_alarm.
+    """
+    d = as_open_unit(delta, "delta")
+    lo = lower_bound(failures, trials, false_alarm)
+    return RateCheck(failures, trials, d, false_alarm, lo, upper_bound(failures, trials, 0.05), lo > d)
+
+
+
+def quantile_interval(values, q: float, alpha: float) -> tuple[float, float]:
+    """Distribution-free interval for the q-quantile of a continuous law from i.i.d. `values`.
+
+    Order statistics x_(r) <= x_(s) with r, s from Bin(N, q): the interval misses the true
+    quantile with probability <= alpha (alpha/2 per side); -inf / inf when N is too small.
+    """
+    x = np.sort(np.asarray(values, dtype=np.float64).ravel())
+    qq, a = as_open_unit(q, "q"), as_open_unit(alpha, "alpha")
+    if x.size == 0:
+        raise ValueError("values must be non-empty")
+    r = int(binom.ppf(a / 2, x.size, qq))           # P(Bin >= r) >= 1 - alpha/2
+    s = int(binom.ppf(1 - a / 2, x.size, qq)) + 1    # P(Bin <= s - 1) >= 1 - alpha/2
+    lo = -np.inf if r < 1 else float(x[r - 1])
+    hi = np.inf if s > x.size else float(x[s - 1])
+    return lo, hi

@@ -1,0 +1,55 @@
+"""The asymptotic statements at finite n: slopes, adaptive vs fixed windows, the collapse regime.
+
+Trends are decided by disjoint distribution-free median intervals (each comparison misses with
+probability <= 1e-6 / 2 per interval, so each test's false alarm is <= 1e-6 times the number of
+comparisons / 2, below 1e-5; see numeric.gaussian_evidence). Slopes use a stated tolerance.
+"""
+
+import numpy as np
+import pytest
+
+from natsparse.numeric import gaussian_evidence as GE
+from natsparse.proofs import evidence_for, run_evidence
+
+
+def test_k_eps_slope_tracks_the_k_eps_rule_and_moves_toward_one_minus_gamma():
+    for gamma in GE.SCALING_GAMMAS:
+        r = GE.scaling_run(gamma)
+        assert abs(r["slope"] - r["rule_slope"]) <= GE.SLOPE_TOL
+        assert r["limit"] < r["slope"] < 1          # finite-n slopes approach 1 - gamma from above
+    slopes = [GE.scaling_run(g)["slope"] for g in GE.SCALING_GAMMAS]
+    assert slopes == sorted(slopes, reverse=True)
+
+
+def test_fixed_window_tau_rises_and_adaptive_falls():
+    run = GE.window_run(GE.WINDOW["gamma"], GE.WINDOW["C"], GE.WINDOW["k"])
+    up, _ = GE.median_trend({n: r["fixed"] for n, r in run.items()}, "up")
+    down, _ = GE.median_trend({n: r["adaptive"] for n, r in run.items()}, "down")
+    assert up and down
+
+
+def test_median_trend_can_fail():
+    rng = np.random.default_rng(0)
+    same = {1: rng.random(500), 2: rng.random(500)}
+    assert not GE.median_trend(same, "up")[0] and not GE.median_trend(same, "down")[0]
+    assert GE.median_trend({1: rng.random(500), 2: 2 + rng.random(500)}, "up")[0]
+
+
+def test_collapse_regime_keeps_mass_on_the_top_weights():
+    collapse, sparse = GE.phase_run(2.0), GE.phase_run(0.25)
+    for n in GE.PHASE_N:
+        assert np.median(collapse[n]) > 0.5 > np.median(sparse[n])
+
+
+@pytest.mark.parametrize("rid", ["lem:conditional-gaussian", "lem:lognormal-tilt", "prop:k-eps-rule",
+                                 "lem:partition-lower", "lem:count-upper", "thm:sparse-whp", "thm:error-whp",
+                                 "thm:nC-sufficient", "thm:polylog-insufficient", "cor:adaptive-window",
+                                 "prop:norm-sparsity", "prop:phase-diagram", "exp:k-eps-scaling",
+                                 "exp:adaptive-vs-fixed", "exp:whp-frequency"])
+def test_registered_monte_carlo_evidence_passes(rid):
+    mc = [e for e in evidence_for(rid) if e.tool == "monte-carlo"]
+    assert mc and all(e.level == "sampled" for e in mc)
+    for e in mc:
+        out = run_evidence(e)
+        assert out.outcome.passed, out.outcome.detail
+        assert out.seconds < 15        # fast enough for `natsparse list` (about 3 s on an idle core)

@@ -1,0 +1,221 @@
+"""numeric.gaussian: the explicit bounds agree with the registry's SymPy formulas, work at any n,
+and reject bad input with errors that name the argument."""
+
+import math
+
+import mpmath
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from natsparse.numeric import bounds
+from natsparse.numeric import gaussian as G
+from natsparse.proofs import gaussian as PG
+from natsparse.proofs import get
+from natsparse.proofs.symbols import C, alpha, beta, delta, delta_p, eps, gamma, k, n, t
+
+DIGITS = 25
+
+
+def ev(expr, subs=None):
+    """Evaluate a SymPy formula at 34 digits; floats enter as their exact binary value, as in mpmath."""
+    exact = {key: sp.Float(v, 34) if isinstance(v, float) else v for key, v in (subs or {}).items()}
+    with mpmath.workdps(34):
+        return mpmath.mpf(str(sp.N(expr.subs(exact).rewrite(sp.erfinv), 34)))
+
+
+def F(x):
+    """An mpmath number as a SymPy Float, without losing digits."""
+    return sp.Float(mpmath.nstr(x, 34, strip_zeros=False), 34)
+
+
+REL = mpmath.mpf(10) ** -DIGITS
+
+
+def close(a, b, rel=REL):
+    with mpmath.workdps(34):
+        return abs(mpmath.mpf(a) - mpmath.mpf(b)) <= rel * (abs(mpmath.mpf(b)) + 1)
+
+
+CASES = [(4096, 2.0, 1e-3, 1e-4), (256, 1.0, 1e-2, 0.05), (10**6, 3.0, 1e-4, 1e-6), (10**30, 5.0, 1e-3, 1e-4)]
+
+
+@pytest.mark.parametrize("nn,b,e,d", CASES)
+def test_partition_lower_matches_formula(nn, b, e, d):
+    r = G.partition_lower(nn, b, d)
+    rels = get("lem:partition-lower").relations()
+    at = {n: nn, beta: b, delta_p: d}
+    maurer = (ev(rels[1].rhs, at) if r["c_maurer"] == mpmath.inf
+              else ev(rels[0].rhs.subs(PG.c_trunc, F(r["c_maurer"])), at))
+    count = ev(rels[2].rhs.subs(PG.c_trunc, F(r["c_count"])), at)
+    assert close(r["maurer"], maurer, mpmath.mpf(10) ** -20)
+    assert close(r["count"], count, mpmath.mpf(10) ** -20)
+    assert r["L"] == max(r["maurer"], r["count"])
+    assert 0 < r["L"] <= nn * mpmath.exp(mpmath.mpf(b) ** 2 / 2)       # below E Z
+
+
+@pytest.mark.parametrize("nn,b,e,d", CASES)
+def test_sparse_whp_matches_formula(nn, b, e, d):
+    r = G.sparse_whp(nn, b, e, d)
+    rel_t, rel_k = get("thm:sparse-whp").relations()
+    L = F(r["L"])
+    t_formula = ev(rel_t.rhs.subs(PG.L, L), {eps: e})
+    assert close(r["t"], t_formula, mpmath.mpf(10) ** -20)
+    k_formula = int(ev(rel_k.rhs.subs(PG.L, L), {n: nn, beta: b, eps: e, delta: d}))
+    assert r["k"] == min(nn, k_formula)
+    assert r["k_exact"] <= r["k"]
+    cnt = G.count_upper(nn, b, float(r["t"]), d / 2)
+    assert cnt["k"] == r["k"] or abs(cnt["bound"] - (r["np"] + r["u"])) < 1e-6
+
+
+@pytest.mark.parametrize("nn,b,e,d", CASES[:3])
+def test_count_upper_matches_formula(nn, b, e, d):
+    r = G.count_upper(nn, b, 1.5, d)
+    f = ev(get("lem:count-upper").relations()[0].rhs, {n: nn, beta: b, t: 1.5, delta_p: d})
+    assert close(r["bound"], f, mpmath.mpf(10) ** -20)
+    assert r["k_exact"] <= r["k"]
+
+
+@pytest.mark.parametrize("nn,b,e,d", CASES)
+def test_error_whp_matches_formula(nn, b, e, d):
+    r = G.error_whp(nn, b, e, d, k=max(1, nn // 8))
+    rels = get("thm:error-whp").relations()
+    kk = r["k"]
+    if r["tau_eps_form"] is not None:
+        assert close(r["tau_eps_form"], ev(rels[0].rhs, {n: nn, k: kk, eps: e}))
+    if not r["vacuous"] and r["t_direct"] is not None:
+        f = ev(rels[2].rhs.subs({PG.L: F(r["L_direct"])}),
+               {n: nn, beta: b, t: F(r["t_direct"]), delta: d})
+        assert close(r["tau_direct"], min(1, f), mpmath.mpf(10) ** -20)
+
+
+@pytest.mark.parametrize("nn,g", [(4096, 0.25), (10**30, 0.5)])
+def test_polylog_matches_formula(nn, g):
+    b = float(G.beta_of_gamma(nn, g))
+    r = G.polylog_insufficient(nn, b, 8, 1e-4)
+    rels = get("thm:polylog-insufficient").relations()
+    M = ev(rels[0].rhs, {beta: b, n: nn, delta_p: 0.5e-4})
+    assert close(r["M"], M, mpmath.mpf(10) ** -20)
+    w = ev(rels[1].rhs.subs({PG.M: F(M), PG.L: F(r["L"])}))
+    assert close(r["max_weight"], min(1, w), mpmath.mpf(10) ** -20)
+    assert close(r["tau_lower"], max(0, 1 - 8 * w), mpmath.mpf(10) ** -20)
+    assert close(r["exponent"], ev(rels[3].rhs, {gamma: g}), mpmath.mpf(10) ** -12)
+
+
+@pytest.mark.parametrize("b,e", [(0.3, 0.1), (2.0, 1e-3), (4.0, 0.5)])
+def test_closed_forms_match_formula(b, e):
+    rule = get("prop:k-eps-rule").relations()[0].rhs
+    assert close(G.k_eps_rule(b, e)["fraction"], ev(rule, {beta: b, eps: e}))
+    assert close(G.norm_sparsity(b, e)["derivative"],
+                 ev(get("prop:norm-sparsity").relations()[0].rhs, {beta: b, eps: e}))
+    tilt = G.lognormal_tilt(b, 0.7, 100)
+    for rel, key in zip(get("lem:lognormal-tilt").relations(), tilt, strict=True):
+        assert close(tilt[key], ev(rel.rhs, {beta: b, t: 0.7, n: 100})), key
+
+
+def test_nc_and_phase_formulas():
+    r = G.nc_sufficient(10**8, 0.3, 0.9, 2.0)
+    rels = get("thm:nC-sufficient").relations()
+    assert r["k"] == int(ev(rels[1].rhs, {alpha: 2.0, n: 10**8, C: 0.9}))
+    assert close(r["exponent"], ev(rels[2].rhs, {gamma: 0.3}))
+    assert close(r["beta"], ev(sp.sqrt(rels[0].rhs), {gamma: 0.3, n: 10**8}))
+    for g in (0, 0.4, 1.7):
+        kappa = get("prop:phase-diagram").relations()[0].rhs
+        assert close(G.phase_exponent(g)["kappa"], ev(kappa, {gamma: g}))
+
+
+def test_evaluate_route_and_cli_names():
+    r = bounds.evaluate("thm:sparse-whp", n=4096, beta=2.0, eps=1e-3)
+    assert r == G.sparse_whp(4096, 2.0, 1e-3, 1e-4) and "k" in r
+    assert bounds.parameters("thm:sparse-whp") == ["n", "beta", "eps", "delta"]
+
+
+def test_astronomical_n():
+    nn = 10**30
+    b = G.beta_of_gamma(nn, 0.5)
+    for fn, args in [(G.partition_lower, (nn, b)), (G.sparse_whp, (nn, b, 1e-3)),
+                     (G.error_whp, (nn, b, 1e-3)), (G.polylog_insufficient, (nn, b, 70)),
+                     (G.nc_sufficient, (nn, 0.5, 0.8)), (G.adaptive_window, (nn, 0.5, 70, 0.8))]:
+        out = fn(*args)
+        assert all(v is None or not isinstance(v, mpmath.mpf) or mpmath.isfinite(v) for v in out.values())
+    assert G.sparse_whp(nn, b, 1e-3)["k"] < nn
+
+
+def test_asymptotic_behaviour_of_the_bounds():
+    """tau bound for k = n^C falls to 0; the polylog lower bound for k = ln n rises from 0 (vacuous at
+    n = 1e4) to 1 (gamma = 0.25)."""
+    ns = [10**4, 10**8, 10**16, 10**30]
+    up = [G.nc_sufficient(x, 0.25, 0.9)["tau_bound"] for x in ns]
+    lo = [G.polylog_insufficient(x, G.beta_of_gamma(x, 0.25), math.ceil(math.log(x)))["tau_lower"]
+          for x in ns]
+    assert all(a > b for a, b in zip(up, up[1:], strict=False)) and up[-1] < 0.05
+    assert all(a <= b for a, b in zip(lo, lo[1:], strict=False)) and lo[0] == 0 and lo[-1] > 0.99
+
+
+@settings(max_examples=25, deadline=None)
+@given(nn=st.integers(2, 10**6), b=st.floats(0, 5), e1=st.floats(1e-4, 0.4), d=st.floats(1e-6, 0.3))
+def test_bound_properties(nn, b, e1, d):
+    """k_exact <= k <= n; k is non-increasing in eps; L never exceeds E Z."""
+    r1, r2 = G.sparse_whp(nn, b, e1, d), G.sparse_whp(nn, b, min(0.99, 2 * e1), d)
+    assert 0 <= r1["k_exact"] <= r1["k"] <= nn
+    assert r2["k"] <= r1["k"]
+    L = G.partition_lower(nn, b, d)["L"]
+    assert L <= nn * mpmath.exp(mpmath.mpf(b) ** 2 / 2) * (1 + mpmath.mpf(10) ** -25)
+
+
+BAD = [
+    (G.sparse_whp, dict(n=0, beta=1.0, eps=0.1), ValueError, "n must be a positive integer"),
+    (G.sparse_whp, dict(n=10.5, beta=1.0, eps=0.1), TypeError, "n must be a positive integer"),
+    (G.sparse_whp, dict(n="10", beta=1.0, eps=0.1), TypeError, "n must be a positive integer"),
+    (G.sparse_whp, dict(n=10, beta=-1.0, eps=0.1), ValueError, "beta must be a finite real number >= 0"),
+    (G.sparse_whp, dict(n=10, beta=float("nan"), eps=0.1), ValueError, "beta must be"),
+    (G.sparse_whp, dict(n=10, beta=1.0, eps=0.0), ValueError, r"eps must be in \(0, 1\)"),
+    (G.sparse_whp, dict(n=10, beta=1.0, eps=1.5), ValueError, r"eps must be in \(0, 1\)"),
+    (G.sparse_whp, dict(n=10, beta=1.0, eps=0.1, delta=1.0), ValueError, r"delta must be in \(0, 1\)"),
+    (G.partition_lower, dict(n=10, beta=1.0, delta=0), ValueError, r"delta must be in \(0, 1\)"),
+    (G.polylog_insufficient, dict(n=10, beta=1.0, k=11), ValueError, "k must be an integer in"),
+    (G.error_whp, dict(n=10, beta=1.0, eps=0.1, k=0), ValueError, "k must be a positive integer"),
+    (G.error_whp, dict(n=10, beta=1.0, eps=0.1, v_max=-1), ValueError, "v_max must be"),
+    (G.nc_sufficient, dict(n=10, gamma=-0.1, C=0.5), ValueError, "gamma must be"),
+    (G.nc_sufficient, dict(n=10, gamma=0.1, C=0), ValueError, "C must be"),
+    (G.lognormal_tilt, dict(beta=0.0, t=1.0), ValueError, "beta must be > 0"),
+    (G.k_eps_rule, dict(beta=1.0, eps=1.0), ValueError, r"eps must be in \(0, 1\)"),
+]
+
+
+@pytest.mark.parametrize("fn,kw,exc,msg", BAD)
+def test_bad_input_names_the_argument(fn, kw, exc, msg):
+    with pytest.raises(exc, match=msg):
+        fn(**kw)
+
+
+def test_vacuous_regimes_are_explicit():
+    p = G.partition_lower(1, 1.0, 1e-4)
+    assert p["vacuous"] and p["L"] <= 0 and "reason" in p
+    s = G.sparse_whp(1, 1.0, 0.5)
+    assert s["vacuous"] and s["k"] == 1 and s["t"] is None
+    s = G.sparse_whp(16, 1.0, 0.1)
+    assert s["vacuous"] and s["k"] == 16 and "reason" in s
+    e = G.error_whp(4096, 2.0, 1e-3, k=8)
+    assert e["tau_eps_form"] is None                      # k below the sparse-whp k: not covered
+    d = G.tail_bound_direct(256, 2.0, 3)
+    assert d["vacuous"] and d["tau"] == 1
+
+
+def test_beta_zero_is_exact():
+    assert G.partition_lower(100, 0.0)["L"] == 100
+    assert G.sparse_whp(100, 0.0, 0.02)["k_exact"] == 0       # a_j = 1/100 <= 0.02
+    assert G.sparse_whp(100, 0.0, 0.005)["k"] == 100          # a_j = 1/100 > 0.005
+    assert close(G.tail_bound_direct(100, 0.0, 30)["tau"] * 10, 7)
+
+
+def test_normal_tails_switch_to_the_asymptotic_series():
+    """Below 1e4 erfc is used; at and beyond it the series agrees with erfc to 25 digits."""
+    with mpmath.workdps(40):
+        for x in (10**4, 2 * 10**4):
+            via_erfc = mpmath.erfc(mpmath.mpf(x) / mpmath.sqrt(2)) / 2
+            assert abs(G.normal_sf(x) / via_erfc - 1) < mpmath.mpf(10) ** -25
+            assert G.normal_cdf(-x) == G.normal_sf(x)
+    assert 0 < G.normal_sf(mpmath.mpf("1e300")) < mpmath.mpf(10) ** -1000
+    assert G.normal_cdf(mpmath.mpf("1e300")) == 1
