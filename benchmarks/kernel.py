@@ -28,6 +28,8 @@ from pathlib import Path
 
 import torch
 
+from timing import cpu_model
+
 RESULTS = Path(__file__).parent / "results"
 METHODS = ("reference", "naive", "sdpa")
 
@@ -74,16 +76,6 @@ def measure_cpu(method: str, n: int, d: int, top_k: int, repeats: int) -> dict:
         times.append(time.perf_counter() - t0)
     return {"method": method, "N": n, "D": d, "k": top_k, "seconds": min(times),
             "peak_mib": peak_kib / 1024}
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def cpu_benchmark(quick: bool) -> dict:

@@ -13,43 +13,19 @@ from __future__ import annotations
 
 import json
 import pathlib
-import platform
 import subprocess
 import sys
-import time
 
 import torch
 from rich.console import Console
 from rich.table import Table
 
 from natsparse.numeric import montecarlo as MC
+from timing import cpu_model, interleaved_times
 
 OUT = pathlib.Path(__file__).resolve().parent / "results" / "montecarlo.json"
 STATS = dict(k=(8, 32, 128), eps=(1e-3, 1e-2), t=(2.0,))
 REPEATS = 5
-
-
-def cpu_name() -> str:
-    """The CPU model from /proc/cpuinfo (falls back to platform)."""
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _interleaved(fa, fb) -> tuple[float, float]:
-    """Best-of-REPEATS seconds of fa and fb, alternating them so both see the same machine load."""
-    fa(), fb()
-    ta, tb = [], []
-    for _ in range(REPEATS):
-        for fn, acc in ((fa, ta), (fb, tb)):
-            t0 = time.perf_counter()
-            fn()
-            acc.append(time.perf_counter() - t0)
-    return min(ta), min(tb)
 
 
 def raw(n: int, rows: int) -> None:
@@ -72,11 +48,11 @@ def peak_rss_mb(n: int, rows: int) -> float:
 
 
 def main() -> None:
-    results = {"cpu": cpu_name(), "threads": torch.get_num_threads(), "torch": torch.__version__,
+    results = {"cpu": cpu_model(), "threads": torch.get_num_threads(), "torch": torch.__version__,
                "statistics": {k: list(v) for k, v in STATS.items()}, "throughput": [], "memory": []}
     for n, rows in ((256, 20_000), (4096, 1_500)):
-        t_raw, t_eng = _interleaved(lambda n=n, rows=rows: raw(n, rows),
-                                    lambda n=n, rows=rows: engine(n, rows))
+        t_raw, t_eng = (min(x) for x in interleaved_times(
+            [lambda n=n, rows=rows: raw(n, rows), lambda n=n, rows=rows: engine(n, rows)], REPEATS))
         results["throughput"].append({"n": n, "rows": rows, "raw_rows_per_s": rows / t_raw,
                                       "engine_rows_per_s": rows / t_eng, "engine_over_raw": t_eng / t_raw})
     for rows in (10_000, 100_000):

@@ -15,7 +15,6 @@ import argparse
 import json
 import platform
 import statistics
-import time
 from pathlib import Path
 
 import mpmath
@@ -26,29 +25,9 @@ from rich.table import Table
 
 from natsparse.numeric import arb as ab
 from natsparse.numeric import mp
+from timing import cpu_model, interleaved_times
 
 OUT = Path(__file__).resolve().parent / "results" / "precision.json"
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _interleaved_seconds(fns, repeats: int) -> list[list[float]]:
-    """Times of each function, alternating them within every repeat so both see the same load."""
-    times: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeats):
-        for i, fn in enumerate(fns):
-            t0 = time.perf_counter()
-            fn()
-            times[i].append(time.perf_counter() - t0)
-    return times
 
 
 def run(sizes: list[int], repeats: int, k: int = 16) -> list[dict]:
@@ -57,7 +36,7 @@ def run(sizes: list[int], repeats: int, k: int = 16) -> list[dict]:
         rng = np.random.default_rng(n)
         s = rng.normal(size=n) * 2.0
         v = rng.normal(size=n)
-        t_mp, t_ab = _interleaved_seconds(
+        t_mp, t_ab = interleaved_times(
             [lambda s=s, v=v: mp.topk_attention(s, v, k=k, dps=50),
              lambda s=s, v=v: ab.topk_attention(s, v, k=k, dps=50)], repeats)
         ball = ab.topk_attention(s, v, k=k, dps=50)
@@ -88,7 +67,7 @@ def main() -> None:
                       f"{r['speedup']:.1f}x", f"{r['arb_tau_radius']:.2e}", str(r["arb_contains_mpmath"]))
     Console().print(table)
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({"benchmark": "precision", "device": _cpu(),
+    OUT.write_text(json.dumps({"benchmark": "precision", "device": cpu_model(),
                                "python": platform.python_version(), "mpmath": mpmath.__version__,
                                "rows": rows}, indent=1))
     print(f"wrote {OUT}")
