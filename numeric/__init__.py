@@ -7,6 +7,7 @@ from . import arb, batched, bounds, mp
 from . import definitions_evidence as _definitions_evidence  # noqa: F401  (registers evidence)
 from . import evidence as _evidence  # noqa: F401  (registers evidence)
 from . import gaussian_evidence as _gaussian_evidence  # noqa: F401  (registers evidence)
+from . import kernel_evidence as _kernel_evidence  # noqa: F401  (registers evidence)
 from .checks import CHECKS
 from .records import CheckRecord
 
