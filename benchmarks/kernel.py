@@ -5,7 +5,8 @@ the certificate τ) against the naive way (materialise the N×N scores, ``torch.
 softmax, gather) and dense ``scaled_dot_product_attention``; B = H = 1, M = N, D = 64, k = 64.
 Each (method, N) runs in its own subprocess, so peak memory is measured, not estimated: the
 growth of the process's peak resident set (``ru_maxrss``) during the first call, over the
-inputs already allocated (after a warm-up call on a tiny input). Times are the best of a few calls. Results:
+inputs already allocated (after a warm-up call on a tiny input). Times are measured side by
+side in one process, the methods interleaved in every repeat; the best of the repeats counts. Results:
 benchmarks/results/kernel-cpu.json.
 
 GPU (only when CUDA is available): the Triton kernel in bf16 against naive torch top-k and
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import torch
 
-from timing import cpu_model
+from timing import cpu_model, interleaved_times
 
 RESULTS = Path(__file__).parent / "results"
 METHODS = ("reference", "naive", "sdpa")
@@ -55,42 +56,39 @@ def _call(method, q, k, v, top_k):
     return torch.nn.functional.scaled_dot_product_attention(q, k, v)
 
 
-def measure_cpu(method: str, n: int, d: int, top_k: int, repeats: int) -> dict:
-    """Run in a fresh process: peak-RSS growth of the first call, best time of `repeats`."""
+def measure_cpu_memory(method: str, n: int, d: int, top_k: int) -> dict:
+    """Run in a fresh process: peak-RSS growth of the first call (after a tiny warm-up)."""
     import resource
-    import time
 
     g = torch.Generator().manual_seed(0)
     # Warm up on a tiny input first, so lazy library initialisation is not counted.
     _call(method, *(torch.randn(1, 1, top_k, d, generator=g) for _ in range(3)), top_k)
     q, k, v = (torch.randn(1, 1, n, d, generator=g) for _ in range(3))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
     _call(method, q, k, v, top_k)
-    first = time.perf_counter() - t0
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
-    times = [first]
-    for _ in range(repeats - 1):
-        t0 = time.perf_counter()
-        _call(method, q, k, v, top_k)
-        times.append(time.perf_counter() - t0)
-    return {"method": method, "N": n, "D": d, "k": top_k, "seconds": min(times),
-            "peak_mib": peak_kib / 1024}
+    return {"method": method, "N": n, "D": d, "k": top_k, "peak_mib": peak_kib / 1024}
 
 
-def cpu_benchmark(quick: bool) -> dict:
+def cpu_benchmark(quick: bool, repeats: int = 3) -> dict:
+    """Memory per (method, N) in fresh processes; times side by side in this one, interleaved."""
     sizes = [256, 512] if quick else [1024, 2048, 4096, 8192, 16384]
     d, top_k = 64, 64
     rows = []
     for n in sizes:
-        for method in METHODS:
-            repeats = 3
+        g = torch.Generator().manual_seed(0)
+        q, k, v = (torch.randn(1, 1, n, d, generator=g) for _ in range(3))
+        times = interleaved_times([partial(_call, m, q, k, v, top_k) for m in METHODS], repeats)
+        del q, k, v
+        for method, ts in zip(METHODS, times, strict=True):
             code = (f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-                    "from kernel import measure_cpu; "
-                    f"print(json.dumps(measure_cpu({method!r}, {n}, {d}, {top_k}, {repeats})))")
+                    "from kernel import measure_cpu_memory; "
+                    f"print(json.dumps(measure_cpu_memory({method!r}, {n}, {d}, {top_k})))")
             out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                                  text=True).stdout
-            rows.append(json.loads(out.strip().splitlines()[-1]))
+            row = json.loads(out.strip().splitlines()[-1])
+            row.update(seconds=min(ts), median_seconds=sorted(ts)[len(ts) // 2])
+            rows.append(row)
     by = {(r["method"], r["N"]): r for r in rows}
     for r in rows:
         naive = by[("naive", r["N"])]
@@ -101,7 +99,7 @@ def cpu_benchmark(quick: bool) -> dict:
                    "torch": torch.__version__, "python": platform.python_version()},
         "config": {"B": 1, "H": 1, "M": "N", "D": d, "k": top_k, "dtype": "float32",
                    "memory": "growth of peak RSS (ru_maxrss) during the first call, fresh process",
-                   "time": "best of 3 calls"},
+                   "time": f"best of {repeats} calls, the three methods interleaved in one process"},
         "quick": quick,
         "rows": rows,
     }
