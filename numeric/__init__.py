@@ -8,6 +8,7 @@ from . import definitions_evidence as _definitions_evidence  # noqa: F401  (regi
 from . import evidence as _evidence  # noqa: F401  (registers evidence)
 from . import gaussian_evidence as _gaussian_evidence  # noqa: F401  (registers evidence)
 from . import kernel_evidence as _kernel_evidence  # noqa: F401  (registers evidence)
+from . import real_model as _real_model  # noqa: F401  (registers evidence)
 from .checks import CHECKS
 from .records import CheckRecord
 
