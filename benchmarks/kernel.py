@@ -74,21 +74,24 @@ def cpu_benchmark(quick: bool, repeats: int = 3) -> dict:
     """Memory per (method, N) in fresh processes; times side by side in this one, interleaved."""
     sizes = [256, 512] if quick else [1024, 2048, 4096, 8192, 16384]
     d, top_k = 64, 64
+    # Memory first: a forked child starts from its parent's peak RSS (Linux keeps the high-water
+    # mark across fork and exec), so the parent must not have run anything large yet.
     rows = []
     for n in sizes:
-        g = torch.Generator().manual_seed(0)
-        q, k, v = (torch.randn(1, 1, n, d, generator=g) for _ in range(3))
-        times = interleaved_times([partial(_call, m, q, k, v, top_k) for m in METHODS], repeats)
-        del q, k, v
-        for method, ts in zip(METHODS, times, strict=True):
+        for method in METHODS:
             code = (f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
                     "from kernel import measure_cpu_memory; "
                     f"print(json.dumps(measure_cpu_memory({method!r}, {n}, {d}, {top_k})))")
             out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                                  text=True).stdout
-            row = json.loads(out.strip().splitlines()[-1])
+            rows.append(json.loads(out.strip().splitlines()[-1]))
+    for n in sizes:
+        g = torch.Generator().manual_seed(0)
+        q, k, v = (torch.randn(1, 1, n, d, generator=g) for _ in range(3))
+        times = interleaved_times([partial(_call, m, q, k, v, top_k) for m in METHODS], repeats)
+        for method, ts in zip(METHODS, times, strict=True):
+            row = next(r for r in rows if r["method"] == method and r["N"] == n)
             row.update(seconds=min(ts), median_seconds=sorted(ts)[len(ts) // 2])
-            rows.append(row)
     by = {(r["method"], r["N"]): r for r in rows}
     for r in rows:
         naive = by[("naive", r["N"])]
