@@ -6,6 +6,8 @@ broken toward the lower index (a stable descending sort), exactly as def:topk-at
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -44,6 +46,21 @@ def tail_mass(scores: torch.Tensor, k: int) -> torch.Tensor:
     """tau_k per row: the softmax mass outside the top-k set, summed directly."""
     a = softmax(scores)
     return torch.where(topk_mask(scores, k), 0.0, a).sum(-1)
+
+
+def k_eps(scores: torch.Tensor, eps: float) -> torch.Tensor:
+    """k_eps = min{k : tau_k <= eps} per row: the fewest keys that carry 1 - eps of the mass.
+
+    Computed in the log domain from sorted scores (log-probabilities work too: softmax is
+    unchanged by a shift), so rows with scores of any size neither overflow nor lose mass.
+    """
+    s = _check_scores(scores)
+    if isinstance(eps, bool) or not isinstance(eps, float | int) or not 0 < eps < 1:
+        raise ValueError(f"eps must be in (0, 1), got {eps!r}")
+    srt = torch.sort(s, dim=-1, descending=True).values
+    tails = torch.logcumsumexp(srt.flip(-1), dim=-1).flip(-1)   # tails[..., k] = LSE(s_(k+1..n))
+    # tau_k = exp(tails[k] - LSE) > eps exactly for k < k_eps (tau_k decreases in k).
+    return (tails > (tails[..., :1] + math.log(eps))).sum(-1)
 
 
 def topk_attention(scores: torch.Tensor, values: torch.Tensor, k: int

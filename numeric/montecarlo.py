@@ -111,7 +111,7 @@ def row_stats(s: torch.Tensor, req: Request) -> dict[str, torch.Tensor]:
         for kk in req.k:
             out[tau_name(kk)] = (torch.exp(tails[:, kk] - lse) if kk < req.n
                                  else torch.zeros_like(lse))
-        for level in req.eps_mass:
+        for level in req.eps_mass:   # batched.k_eps, fused here with the tau statistics' tails
             out[k_eps_name(level)] = (tails > (lse + math.log(level))[:, None]).sum(-1)
     else:
         smax = s.max(dim=-1).values

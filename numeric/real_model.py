@@ -31,6 +31,8 @@ from scipy import stats as sps
 from natsparse.kernels import topk_attention
 from natsparse.proofs import Outcome, register
 
+from . import batched
+
 DEFAULT_LENGTHS = (16, 32, 64, 128, 256, 512)
 EPS = 0.1            # k_eps carries 1 - EPS of the mass
 WINDOWS = 8          # windows of text per length
@@ -155,16 +157,6 @@ def scores(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     return q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
 
 
-def k_eps(probs: torch.Tensor, eps: float = EPS) -> torch.Tensor:
-    """Smallest k whose k largest weights carry at least 1 - eps of each row's mass."""
-    if not 0 < eps < 1:
-        raise ValueError(f"eps must be in (0, 1), got {eps}")
-    desc = np.sort(probs.double().numpy(), axis=-1)[..., ::-1]
-    c = np.cumsum(desc, axis=-1)
-    k = (c < (1 - eps) * c[..., -1:]).sum(-1) + 1
-    return torch.from_numpy(np.minimum(k, probs.shape[-1]))
-
-
 def weight_norms(net) -> tuple[np.ndarray, np.ndarray]:
     """Per (layer, head): operator and Frobenius norm of W_h = W_Q,h^T W_K,h / sqrt(d_head)."""
     ops, fros = [], []
@@ -199,7 +191,7 @@ def measure_window(t: dict, eps: float = EPS) -> dict:
             p = s.softmax(-1)
             max_diff = max(max_diff, (p.float() - t["attentions"][li, b]).abs().max().item())
             beta_hat, skew, kurt = _moments(s[..., 1:-1])  # ordinary keys: no [CLS], no [SEP]
-            rows.append({"k_eps": k_eps(p, eps), "beta_hat": beta_hat, "skew": skew, "kurt": kurt,
+            rows.append({"k_eps": batched.k_eps(s, eps), "beta_hat": beta_hat, "skew": skew, "kurt": kurt,
                          "cls": p[..., 0], "sep": p[..., -1]})
     L, B = t["q"].shape[:2]
     for c in rows[0]:

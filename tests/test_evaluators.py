@@ -84,3 +84,23 @@ def test_threshold_keeps_exactly_the_weights_at_least_eps():
         assert impl.threshold_attention(s, eps=0.125 - 1e-9).kept == [0, 1, 2, 3]
     with pytest.raises(ValueError, match="keep no key"):
         mp.threshold_attention(s, eps=0.75)
+
+
+@given(score_rows(min_n=1, max_n=200), st.floats(1e-6, 0.5))
+def test_k_eps_is_the_first_k_whose_tail_is_at_most_eps(s, eps):
+    k = int(batched.k_eps(torch.from_numpy(s), eps))
+    assert 1 <= k <= len(s)
+    with mpmath.workdps(50):
+        assert mp.tail_mass(s, k=k) <= eps * (1 + 1e-12)                  # k keys suffice ...
+        if k > 1:
+            assert mp.tail_mass(s, k=k - 1) >= eps * (1 - 1e-12)          # ... and k - 1 do not
+
+
+def test_monte_carlo_k_eps_matches_the_batched_definition():
+    from natsparse.numeric import montecarlo as MC
+
+    s = torch.from_numpy(np.random.default_rng(5).normal(size=(64, 300)) * 2.5)
+    req = MC.Request(n=300, k=(8,), eps=(), t=(), eps_mass=(0.1, 0.01))
+    stats = MC.row_stats(s, req)
+    for level in (0.1, 0.01):
+        assert torch.equal(stats[MC.k_eps_name(level)], batched.k_eps(s, level))

