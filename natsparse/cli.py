@@ -74,6 +74,8 @@ def cmd_show(args) -> int:
     con.print(f"[bold]{r.id}[/bold] ({r.kind}) — {r.title}")
     con.print(f"provenance: {', '.join(r.provenance)}   uses: {', '.join(r.uses) or '-'}")
     con.print(f"statement: {r.statement}")
+    if r.notes:
+        con.print(f"notes: {r.notes}")
     if r.hypotheses:
         con.print("hypotheses: " + "; ".join(sp.sstr(h) for h in r.hypotheses))
     if r.formula is None:

@@ -150,7 +150,3 @@ DETERMINISTIC = [
         uses=("def:threshold-attention", "thm:output-error", "lem:eps-k-tail"),
     ),
 ]
-
-# Symbols a user may pass to `natsparse bound` for these results (documented in the CLI).
-PARAMETERS = (n, k, m, eps, tau, Delta, s_k1, LSE, a_max, v_max, v_spread, L_k)
-__all__ = ["DETERMINISTIC", "PARAMETERS", "o", "o_hat"]

@@ -92,8 +92,3 @@ def run_evidence(ev: Evidence) -> EvidenceRun:
             out = Outcome(False, f"{type(exc).__name__}: {exc}")
         _RUNS[key] = EvidenceRun(ev, out, time.perf_counter() - t0)
     return _RUNS[key]
-
-
-def clear_cache() -> None:
-    """Forget cached outcomes (tests use it to force a re-run)."""
-    _RUNS.clear()

@@ -7,7 +7,7 @@ never be typed in by hand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sympy
 
@@ -34,7 +34,6 @@ class Result:
     hypotheses: tuple[sympy.Basic, ...] = ()
     uses: tuple[str, ...] = ()
     notes: str = ""
-    symbols: dict[str, sympy.Symbol] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         stem, _, rest = self.id.partition(":")
