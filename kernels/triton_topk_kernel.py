@@ -6,8 +6,8 @@ Imported only by :mod:`natsparse.kernels.triton_topk`, after it has fixed the Tr
 import triton
 import triton.language as tl
 
-TOPK: tl.constexpr = 0
-THRESHOLD: tl.constexpr = 1
+TOPK = tl.constexpr(0)
+THRESHOLD = tl.constexpr(1)
 
 
 @triton.jit
@@ -76,8 +76,8 @@ def _sparse_attn_fwd(
         digits = tl.arange(0, NDIG)
         prefix = tl.zeros([BLOCK_M], tl.uint32)
         above = tl.zeros([BLOCK_M], tl.int32)
-        for p in range(0, 32 // RADIX_BITS):
-            shift = 32 - RADIX_BITS * (p + 1)
+        for radix_pass in range(0, 32 // RADIX_BITS):
+            shift = 32 - RADIX_BITS * (radix_pass + 1)
             cand = prefix[:, None] | (digits[None, :].to(tl.uint32) << shift)
             cnt = tl.zeros([BLOCK_M, NDIG], tl.int32)
             for start_n in range(0, n_end, BLOCK_N):
@@ -130,7 +130,10 @@ def _sparse_attn_fwd(
         l_drop += tl.sum(tl.where(keep, 0.0, p), axis=1)
         v = tl.load(v_base + offs_n[:, None] * stride_vn + offs_dv[None, :] * stride_vd,
                     mask=(offs_n[:, None] < N) & (offs_dv[None, :] < DV), other=0.0)
-        acc += tl.dot(p_kept.to(v.dtype), v, input_precision=PRECISION)
+        # p·V in float32 for every input dtype: with 16-bit operands, Triton 3.6 on an H100
+        # miscompiled this product whenever D was not a multiple of 16 (outputs off by O(1),
+        # τ still right; benchmarks/results/kernel-gpu.json notes the run that found it).
+        acc += tl.dot(p_kept, v.to(tl.float32), input_precision="ieee")
 
     out = acc / l_kept[:, None]
     row_ok = offs_m < M
