@@ -7,20 +7,9 @@ useful, the median) of the repeats.
 
 from __future__ import annotations
 
-import platform
 import time
-from pathlib import Path
 
-
-def cpu_model() -> str:
-    """The CPU model from /proc/cpuinfo (falls back to platform)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+from natsparse.numeric.machine import cpu_model  # noqa: F401  (re-exported for the scripts)
 
 
 def interleaved_times(fns, repeats: int, warmup: bool = True) -> list[list[float]]:

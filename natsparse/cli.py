@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from natsparse import cli_real, cli_simulate
+from natsparse import cli_condense, cli_real, cli_simulate
 from natsparse.numeric import CHECKS, bounds
 from natsparse.numeric.evidence import SAMPLE_SEED, run_panel
 from natsparse.numeric.panel import edge_rows, random_rows
@@ -210,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_bound)
     cli_simulate.add_parsers(sub)
     cli_real.add_parsers(sub)
+    cli_condense.add_parsers(sub)
     return p
 
 

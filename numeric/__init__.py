@@ -4,6 +4,7 @@ Importing it registers the numeric evidence (checks on seeded panels) with the r
 """
 
 from . import arb, batched, bounds, mp
+from . import condensation_evidence as _condensation_evidence  # noqa: F401  (registers evidence)
 from . import definitions_evidence as _definitions_evidence  # noqa: F401  (registers evidence)
 from . import evidence as _evidence  # noqa: F401  (registers evidence)
 from . import gaussian_evidence as _gaussian_evidence  # noqa: F401  (registers evidence)

@@ -25,20 +25,55 @@ import torch
 
 from . import batched
 
-__all__ = ["sparsity_loss", "tail_mass_from_scores"]
+__all__ = ["causal_adaptive_k", "sparsity_loss", "tail_mass_from_scores"]
 
 
-def _as_k(k) -> int:
+def _as_k(k) -> int | torch.Tensor:
+    """An int k >= 1, or a 1-D integer tensor of per-row k values (each >= 1)."""
+    if isinstance(k, torch.Tensor):
+        if k.ndim != 1 or k.numel() == 0 or k.is_floating_point() or k.is_complex() or k.dtype == torch.bool:
+            raise TypeError(f"k as a tensor must be a non-empty 1-D integer tensor (one k per query row), "
+                            f"got dtype {k.dtype} and shape {tuple(k.shape)}")
+        if (k < 1).any():
+            raise ValueError(f"k must be >= 1 in every row, got a minimum of {int(k.min())}")
+        return k.to(torch.int64)
     if isinstance(k, bool) or not isinstance(k, int):
-        raise TypeError(f"k must be an int >= 1, got {k!r} of type {type(k).__name__}")
+        raise TypeError(f"k must be an int >= 1 or a 1-D integer tensor, got {k!r} "
+                        f"of type {type(k).__name__}")
     if k < 1:
         raise ValueError(f"k must be an int >= 1, got {k}")
     return k
 
 
-def _check_k_fits(k: int, n: int, name: str) -> None:
-    if k > n:
+def _check_k_fits(k, shape: tuple, name: str) -> None:
+    n = shape[-1]
+    if isinstance(k, torch.Tensor):
+        if len(shape) < 2 or shape[-2] != k.numel():
+            raise ValueError(f"a per-row k needs {name} of shape (..., M, N) with M = len(k) = {k.numel()}, "
+                             f"got {tuple(shape)}")
+        if int(k.max()) > n:
+            raise ValueError(f"k has a row with k={int(k.max())} > the row length N={n} of {name}")
+    elif k > n:
         raise ValueError(f"k={k} exceeds the row length N={n} of {name}: k must be in [1, N]")
+
+
+def causal_adaptive_k(length: int, alpha: float, exponent: float) -> torch.Tensor:
+    """Per-row k_i = min(n_i, ceil(alpha * n_i**exponent)) for causal rows, n_i = i + 1 keys seen.
+
+    The k = alpha n^C rule (cor:adaptive-window) applied row by row to causal attention, where the
+    query at position i attends to n_i = i + 1 keys. Returns an int64 tensor of shape (length,).
+    """
+    if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+        raise ValueError(f"length must be an int >= 1, got {length!r}")
+    for name, x in (("alpha", alpha), ("exponent", exponent)):
+        if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
+            raise ValueError(f"{name} must be a finite real number, got {x!r}")
+    if not alpha > 0:
+        raise ValueError(f"alpha must be > 0, got {alpha}")
+    if not 0 <= exponent <= 1:
+        raise ValueError(f"exponent must be in [0, 1], got {exponent}")
+    n = torch.arange(1, length + 1, dtype=torch.float64)
+    return torch.minimum(torch.ceil(alpha * n**exponent), n).clamp(min=1).to(torch.int64)
 
 
 def _check_float_tensor(x, name: str) -> torch.Tensor:
@@ -71,9 +106,22 @@ def _check_probabilities(a: torch.Tensor, name: str) -> None:
                          f"the worst row is off by {err:.3g}")
 
 
-def _tail(a: torch.Tensor, k: int) -> torch.Tensor:
+def _rowwise_topk_mask(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """Kept set per row when row m keeps k[m] entries (ties to the lower index)."""
+    order = torch.sort(x, dim=-1, descending=True, stable=True).indices
+    rank = torch.empty_like(order).scatter_(-1, order, torch.arange(x.shape[-1]).expand_as(order))
+    return rank < k.to(x.device)[:, None]
+
+
+def _topk_mask(x: torch.Tensor, k) -> torch.Tensor:
+    if isinstance(k, torch.Tensor):
+        return _rowwise_topk_mask(x, k)
+    return batched.topk_mask(x, k)  # ties to the lower index, as def:topk-attention
+
+
+def _tail(a: torch.Tensor, k) -> torch.Tensor:
     """tau_k per row of probabilities a: the discarded entries summed directly (not 1 - kept)."""
-    mask = batched.topk_mask(a.detach(), k)  # ties to the lower index, as def:topk-attention
+    mask = _topk_mask(a.detach(), k)
     a = a.to(_sum_dtype(a.dtype))
     return torch.where(mask, torch.zeros((), dtype=a.dtype, device=a.device), a).sum(-1)
 
@@ -113,9 +161,10 @@ def sparsity_loss(attn, k: int, *, layer_weights=None) -> torch.Tensor:
     """L_k = mean over attention rows of tau_k(row) (def:sparsity-loss), differentiable in `attn`.
 
     attn: a tensor (..., M, N) of probability rows (e.g. (B, H, M, N)), or a list/tuple of such tensors,
-    one per layer (shapes may differ). With several layers the result is sum_l w_l L_k(layer_l) with the
-    non-negative `layer_weights` normalised to sum 1 (equal weights by default). Returns a 0-dim tensor
-    in the input dtype promoted to at least float32.
+    one per layer (shapes may differ). k: an int, or a 1-D integer tensor of length M giving each query
+    row its own k (e.g. `causal_adaptive_k`). With several layers the result is sum_l w_l L_k(layer_l)
+    with the non-negative `layer_weights` normalised to sum 1 (equal weights by default). Returns a
+    0-dim tensor in the input dtype promoted to at least float32.
     """
     kk = _as_k(k)
     if isinstance(attn, list | tuple):
@@ -128,7 +177,7 @@ def sparsity_loss(attn, k: int, *, layer_weights=None) -> torch.Tensor:
     w = _layer_weights(layer_weights, len(layers))
     for a, name in zip(layers, names, strict=True):
         _check_float_tensor(a, name)
-        _check_k_fits(kk, a.shape[-1], name)
+        _check_k_fits(kk, tuple(a.shape), name)
         _check_probabilities(a, name)
     losses = [_tail(a, kk).mean() for a in layers]
     dtype = losses[0].dtype
@@ -145,10 +194,11 @@ def tail_mass_from_scores(scores: torch.Tensor, k: int) -> torch.Tensor:
 
     S is the top-k set of the scores (ties to the lower index); where S is locally constant the
     gradient is a_l (1[l not in S] - tau_k) (lem:loss-gradient). Returns shape scores.shape[:-1].
+    k: an int, or one k per query row as in `sparsity_loss`.
     """
     kk = _as_k(k)
     s = _check_float_tensor(scores, "scores")
-    _check_k_fits(kk, s.shape[-1], "scores")
-    mask = batched.topk_mask(s.detach(), kk)
+    _check_k_fits(kk, tuple(s.shape), "scores")
+    mask = _topk_mask(s.detach(), kk)
     a = torch.softmax(s.to(_sum_dtype(s.dtype)), dim=-1)
     return torch.where(mask, torch.zeros((), dtype=a.dtype, device=a.device), a).sum(-1)

@@ -1,0 +1,144 @@
+"""`natsparse condense`: condensation training (exp:condensation) from the command line.
+
+    natsparse condense train --out DIR [--lam L] [--k K | --alpha A --exponent C] [--steps N] ...
+    natsparse condense eval DIR [--json OUT]
+    natsparse condense experiment --runs DIR --json OUT [--quick]
+
+`train` trains one byte-level GPT with L_LM + lambda L_k into DIR (resumable: run it again with the same
+DIR after an interruption); `eval` evaluates a trained run; `experiment` trains and evaluates the default
+set of runs (lambda = 0, 0.1, 0.3, 1 at k = 8, and lambda = 0.3 with k = ceil(n^0.5)) and writes the
+JSON report the book shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _config(args):
+    from natsparse.numeric.condense import TrainConfig
+    from natsparse.numeric.tiny_gpt import GPTConfig
+
+    model = GPTConfig(context=args.context, layers=args.layers, heads=args.heads, width=args.width)
+    return TrainConfig(lam=args.lam, k=args.k, alpha=args.alpha, exponent=args.exponent, steps=args.steps,
+                       batch=args.batch, lr=args.lr, seed=args.seed, model=model)
+
+
+def _corpus(files):
+    from natsparse.numeric.condense import load_corpus
+
+    return load_corpus(files or None)
+
+
+def _eval_table(ev: dict, title: str) -> Table:
+    t = Table(title=title)
+    for col in ("layer", "mean tau_k", "k_eps median", "error/bound max", "violations"):
+        t.add_column(col, justify="right")
+    for r in ev["layers"]:
+        t.add_row(str(r["layer"]), f"{r['tau_mean']:.4f}", f"{r['k_eps_median']:.0f}",
+                  f"{r['certificate_max_ratio']:.3g}", str(r["certificate_violations"]))
+    return t
+
+
+def _print_eval(ev: dict, name: str) -> None:
+    con = Console(highlight=False, soft_wrap=True)
+    con.print(f"{name}: validation perplexity dense {ev['ppl_dense']:.4f}, top-{ev['k_inference']} inference "
+              f"{ev['ppl_topk']:.4f} ({ev['windows']} windows, {ev['tokens']} bytes)")
+    con.print(_eval_table(ev, f"per layer (k_eps at eps={ev['eps']})"))
+
+
+def cmd_train(args) -> int:
+    """Train (or resume) one run, then evaluate it."""
+    from natsparse.numeric.condense import evaluate, load_model, train
+
+    cfg, corpus = _config(args), _corpus(args.text)
+    log = train(cfg, args.out, corpus, progress=args.progress)
+    model, _, _ = load_model(args.out)
+    ev = evaluate(model, cfg, corpus)
+    Path(args.out, "eval.json").write_text(json.dumps(ev, indent=1) + "\n")
+    _print_eval(ev, f"{args.out} ({log['seconds']:.0f} s of training)")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    """Evaluate a trained run folder or checkpoint."""
+    from natsparse.numeric.condense import evaluate, load_model
+
+    model, cfg, _ = load_model(args.run)
+    ev = evaluate(model, cfg, _corpus(args.text))
+    if args.json:
+        Path(args.json).write_text(json.dumps(ev, indent=1) + "\n")
+    _print_eval(ev, str(args.run))
+    return 0
+
+
+def cmd_experiment(args) -> int:
+    """Train and evaluate the default runs; write the report."""
+    from natsparse.numeric.condensation_experiment import QUICK_BASE, run_experiment
+
+    command = "natsparse " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if args.record_command else ""
+    report = run_experiment(args.runs, base=QUICK_BASE if args.quick else None, corpus=_corpus(args.text),
+                            json_path=args.json, command=command, progress=args.progress)
+    t = Table(title=f"exp:condensation ({report['corpus']})")
+    for col in ("run", "train s", "ppl dense", "ppl top-k", "k", "mean tau_k", "violations"):
+        t.add_column(col, justify="right")
+    for r in report["runs"]:
+        ev = r["eval"]
+        t.add_row(r["name"], f"{r['train_seconds']:.0f}", f"{ev['ppl_dense']:.4f}", f"{ev['ppl_topk']:.4f}",
+                  str(ev["k_inference"]), f"{ev['tau_mean']:.4f}",
+                  str(sum(x["certificate_violations"] for x in ev["layers"])))
+    Console(highlight=False, soft_wrap=True).print(t)
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an int >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an int >= 1, got {value}")
+    return value
+
+
+def add_parsers(subparsers) -> None:
+    """Add `condense train | eval | experiment` to the CLI's subparsers."""
+    c = subparsers.add_parser("condense", help="train with the sparsity loss L_k (exp:condensation)",
+                              description=__doc__.splitlines()[0])
+    sub = c.add_subparsers(dest="condense_command", required=True)
+    t = sub.add_parser("train", help="train (or resume) one run into --out, then evaluate it")
+    t.add_argument("--out", required=True, help="run folder: checkpoint.pt, log.json, eval.json")
+    t.add_argument("--lam", type=float, default=0.0, help="weight lambda of L_k (>= 0; default 0)")
+    t.add_argument("--k", type=int, default=8, help="top-k of L_k and of top-k inference (default 8)")
+    t.add_argument("--alpha", type=float, help="per-row k = ceil(alpha n^exponent) instead of --k")
+    t.add_argument("--exponent", type=float, help="the exponent C of the per-row rule, in [0, 1]")
+    t.add_argument("--steps", type=_positive_int, default=800, help="optimiser steps (default 800)")
+    t.add_argument("--batch", type=_positive_int, default=32, help="windows per step (default 32)")
+    t.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (default 3e-3)")
+    t.add_argument("--seed", type=int, default=0, help="seed of weights and batches (default 0)")
+    t.add_argument("--context", type=_positive_int, default=128, help="context length (default 128)")
+    t.add_argument("--layers", type=_positive_int, default=4, help="layers (default 4)")
+    t.add_argument("--heads", type=_positive_int, default=4, help="heads per layer (default 4)")
+    t.add_argument("--width", type=_positive_int, default=128, help="model width (default 128)")
+    t.set_defaults(func=cmd_train)
+    e = sub.add_parser("eval", help="evaluate a trained run: perplexity dense and top-k, tau_k, k_eps")
+    e.add_argument("run", help="a run folder or checkpoint file")
+    e.add_argument("--json", metavar="OUT", help="write the evaluation to OUT")
+    e.set_defaults(func=cmd_eval)
+    x = sub.add_parser("experiment", help="train and evaluate the default runs; write the JSON report")
+    x.add_argument("--runs", required=True, help="folder for the run folders (resumable)")
+    x.add_argument("--json", metavar="OUT", help="write the report to OUT")
+    x.add_argument("--quick", action="store_true", help="a tiny model and 30 steps: a smoke run")
+    x.set_defaults(func=cmd_experiment, record_command=True)
+    for s in (t, e, x):
+        s.add_argument("--text", nargs="+", metavar="FILE",
+                       help="UTF-8 text files to train/evaluate on (default: pydoc_data.topics)")
+        s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                       help="show a progress bar (default on)")

@@ -1,0 +1,388 @@
+"""Condensation training (exp:condensation): a byte-level GPT trained with L_LM + lambda * L_k.
+
+`train` trains one `TinyGPT` on a text corpus with the sparsity loss L_k (`condensation.sparsity_loss`,
+def:sparsity-loss) added with weight lambda, seeded, with a progress bar, a JSON log and checkpoints that
+make it resumable: an interrupted run started again with the same output folder goes on from its last
+checkpoint with the same batches it would have drawn. Checkpoints and logs are written to a temporary
+file and renamed over the old one, so a crash mid-write never replaces a good checkpoint with a partial
+one; an unreadable checkpoint is reported, never overwritten. `evaluate` measures a trained model on the
+validation split: dense and top-k-inference loss and perplexity, and per layer the mean tail mass tau_k,
+k_eps and the thm:output-error certificate against the measured top-k error (in float64).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch.nn import functional as F
+
+from . import batched
+from .condensation import causal_adaptive_k, sparsity_loss
+from .tiny_gpt import GPTConfig, TinyGPT
+
+__all__ = ["CheckpointError", "Corpus", "TrainConfig", "evaluate", "load_corpus", "load_model", "train"]
+
+FORMAT = "natsparse-condense/1"
+CHECKPOINT, LOG = "checkpoint.pt", "log.json"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used: unreadable, partial, of another format or another run."""
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Byte ids of the training and validation splits, and where the text came from."""
+
+    train: torch.Tensor
+    val: torch.Tensor
+    source: str
+
+
+def load_corpus(paths: list[str | Path] | None = None, val_fraction: float = 0.1) -> Corpus:
+    """The text as bytes, split by position: the first 1 - val_fraction trains, the rest validates.
+
+    Without paths: the standard library's `pydoc_data.topics` (the Python reference topics, about
+    465 kB), topics joined in sorted order, so every machine gets the same corpus offline.
+    """
+    if not (isinstance(val_fraction, float) and 0 < val_fraction < 1):
+        raise ValueError(f"val_fraction must be a float in (0, 1), got {val_fraction!r}")
+    if paths:
+        parts, names = [], []
+        for p in paths:
+            path = Path(p)
+            if not path.is_file():
+                raise ValueError(f"text files must exist and be readable, got {str(p)!r}")
+            parts.append(path.read_bytes())
+            names.append(path.name)
+        data, source = b"\n\n".join(parts), "files: " + ", ".join(names)
+    else:
+        from pydoc_data.topics import topics
+
+        data = "\n\n".join(topics[key] for key in sorted(topics)).encode("utf-8")
+        source = "pydoc_data.topics (Python standard library)"
+    ids = torch.frombuffer(bytearray(data), dtype=torch.uint8).to(torch.int64)
+    cut = int(len(ids) * (1 - val_fraction))
+    return Corpus(train=ids[:cut], val=ids[cut:], source=source)
+
+
+def _check_corpus_fits(corpus: Corpus, context: int) -> None:
+    need = context + 2  # at least two distinct windows of context + 1 bytes (input and next-byte target)
+    for name in ("train", "val"):
+        have = len(getattr(corpus, name))
+        if have < need:
+            raise ValueError(f"the corpus is too small for context={context}: its {name} split has {have} "
+                             f"bytes and needs at least {need}; give a longer text or a smaller context")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One condensation run. k is the top-k of L_k; alpha and exponent (both or neither) switch it to
+    the per-row rule k_i = ceil(alpha * n_i**exponent) on causal rows (`causal_adaptive_k`)."""
+
+    lam: float = 0.0
+    k: int = 8
+    alpha: float | None = None
+    exponent: float | None = None
+    layer_weights: tuple[float, ...] | None = None
+    steps: int = 800
+    batch: int = 32
+    lr: float = 3e-3
+    warmup: int = 100
+    weight_decay: float = 0.1
+    seed: int = 0
+    eval_every: int = 100
+    checkpoint_every: int = 100
+    model: GPTConfig = GPTConfig()
+
+    def __post_init__(self):
+        if isinstance(self.lam, bool) or not isinstance(self.lam, int | float) or not math.isfinite(self.lam):
+            raise ValueError(f"lam must be a finite real number >= 0, got {self.lam!r}")
+        if self.lam < 0:
+            raise ValueError(f"lam must be >= 0 (it weighs a penalty), got {self.lam}")
+        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
+            raise ValueError(f"k must be an int >= 1, got {self.k!r}")
+        if not isinstance(self.model, GPTConfig):
+            raise TypeError(f"model must be a GPTConfig, got {type(self.model).__name__}")
+        if self.k > self.model.context:
+            raise ValueError(f"k={self.k} exceeds the context length {self.model.context}: k must be in "
+                             f"[1, context]")
+        if (self.alpha is None) != (self.exponent is None):
+            raise ValueError("alpha and exponent go together: give both (k = alpha n^exponent) or neither")
+        if self.alpha is not None:
+            causal_adaptive_k(self.model.context, self.alpha, self.exponent)  # validates them
+        for name in ("steps", "batch", "warmup", "eval_every", "checkpoint_every"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < (0 if name == "warmup" else 1):
+                raise ValueError(f"{name} must be an int >= {0 if name == 'warmup' else 1}, got {v!r}")
+        for name in ("lr", "weight_decay"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0 \
+                    or (name == "lr" and v == 0):
+                raise ValueError(f"{name} must be a finite number {'> 0' if name == 'lr' else '>= 0'}, "
+                                 f"got {v!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be an int >= 0, got {self.seed!r}")
+        if self.layer_weights is not None:
+            if len(self.layer_weights) != self.model.layers:
+                raise ValueError(f"layer_weights must have one entry per layer ({self.model.layers}), got "
+                                 f"{len(self.layer_weights)}")
+            object.__setattr__(self, "layer_weights", tuple(float(w) for w in self.layer_weights))
+
+    def loss_k(self) -> int | torch.Tensor:
+        """The k argument of L_k: the fixed k, or the per-row k of the adaptive rule."""
+        if self.alpha is None:
+            return self.k
+        return causal_adaptive_k(self.model.context, self.alpha, self.exponent)
+
+    def inference_k(self) -> int:
+        """The top-k used at inference: k, or for the adaptive rule its value at n = context (its largest)."""
+        return self.k if self.alpha is None else int(self.loss_k()[-1])
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["layer_weights"] = list(self.layer_weights) if self.layer_weights is not None else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        d = dict(d)
+        d["model"] = GPTConfig(**d["model"])
+        if d.get("layer_weights") is not None:
+            d["layer_weights"] = tuple(d["layer_weights"])
+        names = {f.name for f in dataclasses.fields(cls)}
+        if set(d) != names:
+            raise CheckpointError(f"configuration fields {sorted(set(d) ^ names)} do not match this version")
+        return cls(**d)
+
+
+def _atomic_write(path: Path, write) -> None:
+    """write(tmp_path), then rename over path: the old file stays whole until the new one is."""
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def _read_checkpoint(path: Path) -> dict:
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises RuntimeError, EOFError, UnpicklingError, zipfile errors...
+        raise CheckpointError(f"checkpoint {path} cannot be read (corrupted or partially written: "
+                              f"{type(exc).__name__}: {exc}); it was left as it is. Delete it to start "
+                              f"over, or pass another output folder") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise CheckpointError(f"checkpoint {path} is not a natsparse condensation checkpoint ({FORMAT})")
+    missing = {"config", "step", "model", "optimizer", "rng", "history", "seconds"} - set(ckpt)
+    if missing:
+        raise CheckpointError(f"checkpoint {path} lacks {sorted(missing)}; it is partial or from another "
+                              f"version")
+    return ckpt
+
+
+def load_model(path: str | Path) -> tuple[TinyGPT, TrainConfig, dict]:
+    """(model, config, checkpoint) from a checkpoint file or a run folder; raises CheckpointError."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / CHECKPOINT
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    ckpt = _read_checkpoint(path)
+    cfg = TrainConfig.from_dict(ckpt["config"])
+    model = TinyGPT(cfg.model)
+    try:
+        model.load_state_dict(ckpt["model"])
+    except (RuntimeError, KeyError) as exc:
+        raise CheckpointError(f"checkpoint {path} holds weights that do not fit its configuration: "
+                              f"{exc}") from None
+    return model, cfg, ckpt
+
+
+def _optimizer(model: TinyGPT, cfg: TrainConfig) -> torch.optim.AdamW:
+    decay = [p for p in model.parameters() if p.ndim >= 2]
+    rest = [p for p in model.parameters() if p.ndim < 2]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                              {"params": rest, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
+
+
+def _lr(cfg: TrainConfig, step: int) -> float:
+    """Linear warm-up, then cosine decay to a tenth of the peak."""
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    t = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    return cfg.lr * (0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, t))))
+
+
+def _batch(data: torch.Tensor, cfg: TrainConfig, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    T = cfg.model.context
+    starts = torch.randint(0, len(data) - T - 1, (cfg.batch,), generator=g)
+    chunk = torch.stack([data[s:s + T + 1] for s in starts.tolist()])
+    return chunk[:, :-1], chunk[:, 1:]
+
+
+def _windows(data: torch.Tensor, context: int, limit: int | None) -> torch.Tensor:
+    """Non-overlapping validation windows of context + 1 bytes (the first `limit` of them)."""
+    n = (len(data) - 1) // context
+    if limit is not None:
+        n = min(n, limit)
+    return torch.stack([data[i * context:(i + 1) * context + 1] for i in range(n)])
+
+
+def _val_loss(model: TinyGPT, corpus: Corpus, windows: int | None, batch: int = 32) -> float:
+    w = _windows(corpus.val, model.cfg.context, windows)
+    total = 0.0
+    with torch.no_grad():
+        for i in range(0, len(w), batch):
+            chunk = w[i:i + batch]
+            logits, _, _ = model(chunk[:, :-1])
+            total += F.cross_entropy(logits.flatten(0, 1), chunk[:, 1:].flatten(), reduction="sum").item()
+    return total / (len(w) * model.cfg.context)
+
+
+def _progress(enabled: bool):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[status]}"), TimeRemainingColumn(), disable=not enabled)
+
+
+def train(cfg: TrainConfig, out_dir: str | Path, corpus: Corpus | None = None, *, progress: bool = True,
+          val_windows: int | None = 64) -> dict:
+    """Train (or resume) one run into out_dir; returns its log (also written to out_dir/log.json).
+
+    The log holds the configuration, the corpus source, and every eval_every steps: the step, the
+    learning rate, the mean training LM loss and L_k since the last entry, the validation LM loss on
+    `val_windows` windows, and the training seconds so far (resumed runs add up).
+    """
+    if not isinstance(cfg, TrainConfig):
+        raise TypeError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
+    corpus = corpus if corpus is not None else load_corpus()
+    _check_corpus_fits(corpus, cfg.model.context)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    model = TinyGPT(cfg.model)
+    opt = _optimizer(model, cfg)
+    g = torch.Generator().manual_seed(cfg.seed)
+    step, history, seconds = 0, [], 0.0
+    if (out / CHECKPOINT).exists():
+        ckpt = _read_checkpoint(out / CHECKPOINT)
+        if ckpt["config"] != cfg.to_dict():
+            raise CheckpointError(f"{out} holds a run with another configuration ({ckpt['config']}); "
+                                  f"pass another output folder to start this one")
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        g.set_state(ckpt["rng"])
+        step, history, seconds = ckpt["step"], list(ckpt["history"]), float(ckpt["seconds"])
+    log = {"format": FORMAT, "config": cfg.to_dict(), "corpus": corpus.source,
+           "corpus_bytes": {"train": len(corpus.train), "val": len(corpus.val)}, "history": history}
+
+    def save() -> None:
+        state = {"format": FORMAT, "config": cfg.to_dict(), "step": step, "model": model.state_dict(),
+                 "optimizer": opt.state_dict(), "rng": g.get_state(), "history": history,
+                 "seconds": seconds}
+        _atomic_write(out / CHECKPOINT, lambda p: torch.save(state, p))
+        log["seconds"] = seconds
+        _atomic_write(out / LOG, lambda p: p.write_text(json.dumps(log, indent=1) + "\n"))
+
+    k_loss = cfg.loss_k()
+    sums, count = [0.0, 0.0], 0
+    model.train()
+    with _progress(progress) as bar:
+        task = bar.add_task(f"lambda={cfg.lam:g}", total=cfg.steps, completed=step, status="")
+        t0 = time.perf_counter()
+        while step < cfg.steps:
+            for group in opt.param_groups:
+                group["lr"] = _lr(cfg, step)
+            x, y = _batch(corpus.train, cfg, g)
+            logits, probs, _ = model(x)
+            lm = F.cross_entropy(logits.flatten(0, 1), y.flatten())
+            lk = sparsity_loss(probs, k_loss, layer_weights=cfg.layer_weights)
+            opt.zero_grad(set_to_none=True)
+            (lm + cfg.lam * lk).backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            step += 1
+            sums[0] += lm.item()
+            sums[1] += lk.item()
+            count += 1
+            bar.update(task, advance=1, status=f"LM {lm.item():.3f}  L_k {lk.item():.4f}")
+            if step % cfg.eval_every == 0 or step == cfg.steps:
+                model.eval()
+                val = _val_loss(model, corpus, val_windows)
+                model.train()
+                history.append({"step": step, "lr": _lr(cfg, step - 1), "train_lm": sums[0] / count,
+                                "train_Lk": sums[1] / count, "val_lm": val,
+                                "seconds": seconds + time.perf_counter() - t0})
+                sums, count = [0.0, 0.0], 0
+            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+                seconds += time.perf_counter() - t0
+                t0 = time.perf_counter()
+                save()
+    if not (out / LOG).exists():  # a finished run resumed: nothing was saved in this call
+        save()
+    return json.loads((out / LOG).read_text())
+
+
+def evaluate(model: TinyGPT, cfg: TrainConfig, corpus: Corpus | None = None, *, windows: int | None = None,
+             eps: float = 0.01, batch: int = 32) -> dict:
+    """The trained model on the validation split: dense against top-k inference, and per layer
+    tau_k, k_eps and the certificate.
+
+    - loss (nats per byte) and perplexity exp(loss), dense and with every layer's attention replaced by
+      certified top-k attention at k = cfg.inference_k() (natsparse.kernels);
+    - per layer, over all heads and query rows of the dense model: the mean tau_k (L_k with the
+      training k, per-row for the adaptive rule), the median and mean k_eps of the last query (which
+      sees all `context` keys), and the audit of thm:output-error: top-k attention on the layer's own
+      q, k, v at the inference k, in float64, against dense attention: the largest error/bound ratio
+      and the number of rows whose error exceeds the bound 2 tau max|v| (beyond float64 rounding).
+    """
+    if not isinstance(model, TinyGPT) or not isinstance(cfg, TrainConfig):
+        raise TypeError("evaluate needs a TinyGPT and its TrainConfig")
+    if not (isinstance(eps, float) and 0 < eps < 1):
+        raise ValueError(f"eps must be a float in (0, 1), got {eps!r}")
+    corpus = corpus if corpus is not None else load_corpus()
+    _check_corpus_fits(corpus, cfg.model.context)
+    w = _windows(corpus.val, cfg.model.context, windows)
+    k_inf, k_loss = cfg.inference_k(), cfg.loss_k()
+    L = cfg.model.layers
+    nll = {"dense": 0.0, "topk": 0.0}
+    tau_sum, keps, ratio, viol, rows = [0.0] * L, [[] for _ in range(L)], [0.0] * L, [0] * L, [0] * L
+    model.eval()
+    with torch.no_grad():
+        for i in range(0, len(w), batch):
+            x, y = w[i:i + batch, :-1], w[i:i + batch, 1:]
+            logits, probs, audits = model(x, audit_k=k_inf)
+            nll["dense"] += F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="sum").item()
+            logits_k, _, _ = model(x, top_k=k_inf)
+            nll["topk"] += F.cross_entropy(logits_k.flatten(0, 1), y.flatten(), reduction="sum").item()
+            for layer, (p, audit) in enumerate(zip(probs, audits, strict=True)):
+                n_rows = p.shape[0] * p.shape[1] * p.shape[2]
+                tau_sum[layer] += sparsity_loss(p.double(), k_loss).item() * n_rows
+                rows[layer] += n_rows
+                last = p[:, :, -1, :].double().clamp(min=1e-300)  # a float32 0 is a mass below 1e-45
+                keps[layer].append(batched.k_eps(torch.log(last), eps).flatten())
+                pos = audit.bound > 0  # rows with tau = 0 have o_hat = o: only the slack applies
+                if pos.any():
+                    ratio[layer] = max(ratio[layer], float((audit.error[pos] / audit.bound[pos]).max()))
+                slack = 1e-12 * (1 + audit.bound)  # float64 rounding of o, o_hat and the bound
+                viol[layer] += int((audit.error > audit.bound + slack).sum())
+    tokens = len(w) * cfg.model.context
+    out = {"windows": len(w), "tokens": tokens, "k_inference": k_inf, "eps": eps}
+    for mode in ("dense", "topk"):
+        out[f"val_loss_{mode}"] = nll[mode] / tokens
+        out[f"ppl_{mode}"] = math.exp(nll[mode] / tokens)
+    out["layers"] = []
+    for layer in range(L):
+        ke = torch.cat(keps[layer]).double()
+        out["layers"].append({"layer": layer, "tau_mean": tau_sum[layer] / rows[layer],
+                              "k_eps_median": float(ke.median()), "k_eps_mean": float(ke.mean()),
+                              "certificate_max_ratio": ratio[layer], "certificate_violations": viol[layer]})
+    out["tau_mean"] = sum(r["tau_mean"] for r in out["layers"]) / L
+    return out
