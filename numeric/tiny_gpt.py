@@ -48,11 +48,12 @@ class LayerAudit:
     """One layer's top-k certificate on one batch, per (batch, head, query) row.
 
     tau: the discarded softmax mass tau_k; error: max_d |o - o_hat| of the head's output;
-    bound: 2 tau max_{j visible, d} |v_jd| (thm:output-error, entrywise form).
+    vmax: max_{j visible, d} |v_jd|; bound: 2 tau vmax (thm:output-error, entrywise form).
     """
 
     tau: torch.Tensor
     error: torch.Tensor
+    vmax: torch.Tensor
     bound: torch.Tensor
 
 
@@ -94,7 +95,7 @@ def _audit(q, k, v, top_k: int) -> LayerAudit:
         sparse, stats = topk_attention(q, k, v, top_k=min(top_k, q.shape[-2]), is_causal=True,
                                        return_stats=True, backend="torch")
         vmax = v.abs().amax(-1).cummax(dim=-1).values  # max over the keys row i sees (j <= i)
-        return LayerAudit(tau=stats.tail_mass, error=(dense - sparse).abs().amax(-1),
+        return LayerAudit(tau=stats.tail_mass, error=(dense - sparse).abs().amax(-1), vmax=vmax,
                           bound=2 * stats.tail_mass * vmax)
 
 

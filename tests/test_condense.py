@@ -282,6 +282,7 @@ def test_evaluate_reports_dense_topk_and_certificate(tmp_path, corpus):
     for r in ev["layers"]:
         assert 0 < r["tau_mean"] < 1 - cfg.k / cfg.model.context  # lem:tail-monotone, strictly here
         assert r["certificate_violations"] == 0 and 0 < r["certificate_max_ratio"] <= 1
+        assert 0 < r["error_mean"] <= r["certificate_mean"]
         assert 1 <= r["k_eps_median"] <= cfg.model.context
     with pytest.raises(ValueError, match=r"eps must be a float in \(0, 1\)"):
         condense.evaluate(model, cfg, corpus, eps=0.0)
@@ -336,3 +337,9 @@ def test_cli_corrupted_checkpoint_exits_2(tmp_path, capsys):
     assert main(["condense", "eval", str(tmp_path)]) == 2
     assert "cannot be read" in capsys.readouterr().err
     assert (tmp_path / "checkpoint.pt").read_bytes() == b"garbage"
+
+
+def test_training_leaves_the_global_rng_alone(tmp_path, corpus):
+    before = torch.get_rng_state()
+    condense.train(dataclasses.replace(TINY, steps=1), tmp_path, corpus, progress=False, val_windows=2)
+    assert torch.equal(before, torch.get_rng_state())
