@@ -47,8 +47,9 @@ class GPTConfig:
 class LayerAudit:
     """One layer's top-k certificate on one batch, per (batch, head, query) row.
 
-    tau: the discarded softmax mass tau_k; error: max_d |o - o_hat| of the head's output;
-    vmax: max_{j visible, d} |v_jd|; bound: 2 tau vmax (thm:output-error, entrywise form).
+    tau: the discarded softmax mass tau_k; error: ``max_d |o_d - o_hat_d|`` of the head's output;
+    vmax: ``max |v_jd|`` over the visible keys j and coordinates d; bound: ``2 tau vmax``
+    (thm:output-error, entrywise form).
     """
 
     tau: torch.Tensor
