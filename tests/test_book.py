@@ -228,7 +228,7 @@ def test_book_in_browser(driver, book_server):
                 console.append(f"{page}: {entry.get('message')}")
 
     # figures the chapters promise
-    for page, least in (("book/deterministic", 2), ("book/kernel", 1)):
+    for page, least in (("book/deterministic", 2), ("book/kernel", 1), ("book/condensation", 2)):
         if pages[page]["figures"] < least:
             errors.append(f"{page}: {pages[page]['figures']} figures, expected at least {least}")
     # the blueprint graph: one node per result, every link lands on an existing anchor

@@ -186,3 +186,34 @@ def test_small_rounding_in_lower_precision_is_accepted():
 def test_bad_inputs_to_tail_mass_from_scores(scores, k, exc, match):
     with pytest.raises(exc, match=match):
         tail_mass_from_scores(scores, k)
+
+
+@st.composite
+def rows_with_row_ks(draw):
+    """A (M, N) block of scores (ties allowed) and one k per row."""
+    m, n = draw(st.integers(1, 6)), draw(st.integers(1, 24))
+    seed, scale = draw(st.integers(0, 2**32 - 1)), draw(st.sampled_from([0.1, 1.0, 5.0, 30.0]))
+    s = np.random.default_rng(seed).normal(size=(m, n)) * scale
+    if draw(st.booleans()):
+        s = np.round(s)  # ties, some at the boundary
+    ks = draw(st.lists(st.integers(1, n), min_size=m, max_size=m))
+    return s, ks
+
+
+@given(rows_with_row_ks())
+def test_per_row_k_is_the_int_k_of_each_row(case):
+    """A per-row k gives, row by row, exactly the tau_k, L_k and gradient of that row's int k."""
+    s, ks = case
+    t = torch.tensor(s, dtype=F64)
+    k_rows = torch.tensor(ks)
+    tau = tail_mass_from_scores(t, k_rows)
+    for i, k in enumerate(ks):
+        assert tau[i] == tail_mass_from_scores(t[i], k)
+    a = torch.softmax(t, -1)
+    want = torch.stack([sparsity_loss(a[i:i + 1], k) for i, k in enumerate(ks)]).mean()
+    assert torch.allclose(sparsity_loss(a, k_rows), want, rtol=1e-14, atol=0)
+    ok_rows = [i for i, k in enumerate(ks) if not _has_boundary_tie(s[i], k)]
+    x = t.clone().requires_grad_(True)
+    tail_mass_from_scores(x, k_rows).sum().backward()
+    for i in ok_rows:  # where S is locally constant (lem:loss-gradient)
+        assert _agrees(x.grad[i], _closed_form(t[i], ks[i]))
