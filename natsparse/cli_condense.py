@@ -83,11 +83,12 @@ def cmd_experiment(args) -> int:
     """Train and evaluate the default runs; write the report."""
     from natsparse.numeric.condensation_experiment import QUICK_BASE, run_experiment
 
-    command = "natsparse " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if args.record_command else ""
+    command = "natsparse " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     report = run_experiment(args.runs, base=QUICK_BASE if args.quick else None, corpus=_corpus(args.text),
                             json_path=args.json, command=command, progress=args.progress)
     t = Table(title=f"exp:condensation ({report['corpus']})")
-    for col in ("run", "train s", "ppl dense", "ppl top-k", "k", "mean tau_k", "violations"):
+    t.add_column("run", no_wrap=True, min_width=max(len(r["name"]) for r in report["runs"]))
+    for col in ("train s", "ppl dense", "ppl top-k", "k", "mean tau_k", "violations"):
         t.add_column(col, justify="right")
     for r in report["runs"]:
         ev = r["eval"]
@@ -136,9 +137,10 @@ def add_parsers(subparsers) -> None:
     x.add_argument("--runs", required=True, help="folder for the run folders (resumable)")
     x.add_argument("--json", metavar="OUT", help="write the report to OUT")
     x.add_argument("--quick", action="store_true", help="a tiny model and 30 steps: a smoke run")
-    x.set_defaults(func=cmd_experiment, record_command=True)
+    x.set_defaults(func=cmd_experiment)
     for s in (t, e, x):
         s.add_argument("--text", nargs="+", metavar="FILE",
                        help="UTF-8 text files to train/evaluate on (default: pydoc_data.topics)")
+    for s in (t, x):
         s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
                        help="show a progress bar (default on)")

@@ -318,7 +318,7 @@ def test_cli_train_and_eval(tmp_path, capsys):
     assert main(["condense", "train", "--out", str(tmp_path), "--lam", "0.5", *TINY_ARGS]) == 0
     assert "validation perplexity dense" in capsys.readouterr().out
     assert json.loads((tmp_path / "eval.json").read_text())["k_inference"] == 4
-    assert main(["condense", "eval", str(tmp_path), "--json", str(tmp_path / "e.json"), "--no-progress"]) == 0
+    assert main(["condense", "eval", str(tmp_path), "--json", str(tmp_path / "e.json")]) == 0
     assert "top-4 inference" in capsys.readouterr().out
 
 
@@ -343,3 +343,13 @@ def test_training_leaves_the_global_rng_alone(tmp_path, corpus):
     before = torch.get_rng_state()
     condense.train(dataclasses.replace(TINY, steps=1), tmp_path, corpus, progress=False, val_windows=2)
     assert torch.equal(before, torch.get_rng_state())
+
+
+def test_cli_quick_experiment_records_its_command(tmp_path, capsys, monkeypatch):
+    argv = ["condense", "experiment", "--quick", "--runs", str(tmp_path / "runs"), "--json",
+            str(tmp_path / "r.json"), "--no-progress"]
+    monkeypatch.setattr("sys.argv", ["natsparse", *argv])
+    assert main(argv) == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["command"].startswith("natsparse condense experiment --quick")
+    assert len(report["runs"]) == 5 and "lam0.3_alpha1_C0.5" in capsys.readouterr().out
