@@ -39,10 +39,12 @@ def _corpus(files):
 
 def _eval_table(ev: dict, title: str) -> Table:
     t = Table(title=title)
-    for col in ("layer", "mean tau_k", "k_eps median", "error/bound max", "violations"):
+    for col in ("layer", "mean tau_k", "k_eps median", "certified error", "measured error", "error/bound max",
+                "violations"):
         t.add_column(col, justify="right")
     for r in ev["layers"]:
         t.add_row(str(r["layer"]), f"{r['tau_mean']:.4f}", f"{r['k_eps_median']:.0f}",
+                  f"{r['certificate_mean']:.4g}", f"{r['error_mean']:.4g}",
                   f"{r['certificate_max_ratio']:.3g}", str(r["certificate_violations"]))
     return t
 
