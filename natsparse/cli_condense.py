@@ -56,12 +56,20 @@ def _print_eval(ev: dict, name: str) -> None:
     con.print(_eval_table(ev, f"per layer (k_eps at eps={ev['eps']})"))
 
 
+def _interrupted(exc: KeyboardInterrupt) -> int:
+    print(f"natsparse: {exc or 'interrupted'}", file=sys.stderr)
+    return 130  # the shell's status for SIGINT
+
+
 def cmd_train(args) -> int:
     """Train (or resume) one run, then evaluate it."""
     from natsparse.numeric.condense import evaluate, load_model, train
 
     cfg, corpus = _config(args), _corpus(args.text)
-    log = train(cfg, args.out, corpus, progress=args.progress)
+    try:
+        log = train(cfg, args.out, corpus, progress=args.progress)
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc)
     model, _, _ = load_model(args.out)
     ev = evaluate(model, cfg, corpus)
     Path(args.out, "eval.json").write_text(json.dumps(ev, indent=1) + "\n")
@@ -86,8 +94,11 @@ def cmd_experiment(args) -> int:
     from natsparse.numeric.condensation_experiment import QUICK_BASE, run_experiment
 
     command = "natsparse " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    report = run_experiment(args.runs, base=QUICK_BASE if args.quick else None, corpus=_corpus(args.text),
-                            json_path=args.json, command=command, progress=args.progress)
+    try:
+        report = run_experiment(args.runs, base=QUICK_BASE if args.quick else None, corpus=_corpus(args.text),
+                                json_path=args.json, command=command, progress=args.progress)
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc)
     t = Table(title=f"exp:condensation ({report['corpus']})")
     t.add_column("run", no_wrap=True, min_width=max(len(r["name"]) for r in report["runs"]))
     for col in ("train s", "ppl dense", "ppl top-k", "k", "mean tau_k", "violations"):

@@ -3,19 +3,24 @@
 `train` trains one `TinyGPT` on a text corpus with the sparsity loss L_k (`condensation.sparsity_loss`,
 def:sparsity-loss) added with weight lambda, seeded, with a progress bar, a JSON log and checkpoints that
 make it resumable: an interrupted run started again with the same output folder goes on from its last
-checkpoint with the same batches it would have drawn. Checkpoints and logs are written to a temporary
-file and renamed over the old one, so a crash mid-write never replaces a good checkpoint with a partial
-one; an unreadable checkpoint is reported, never overwritten. `evaluate` measures a trained model on the
-validation split: dense and top-k-inference loss and perplexity, and per layer the mean tail mass tau_k,
-k_eps and the thm:output-error certificate against the measured top-k error (in float64).
+checkpoint with the same batches it would have drawn. Ctrl-C is deferred to the end of the running step,
+which is then saved, so an interrupt loses nothing; a hard kill loses at most `checkpoint_every` steps.
+Checkpoints and logs are written to a temporary file and renamed over the old one, so a crash mid-write
+never replaces a good checkpoint with a partial one; an unreadable checkpoint is reported, never
+overwritten. `evaluate` measures a trained model on the validation split: dense and top-k-inference loss
+and perplexity, and per layer the mean tail mass tau_k, k_eps and the thm:output-error certificate
+against the measured top-k error (in float64).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
 import os
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -253,6 +258,21 @@ def _progress(enabled: bool):
                     TextColumn("{task.fields[status]}"), TimeRemainingColumn(), disable=not enabled)
 
 
+@contextlib.contextmanager
+def _deferred_interrupt():
+    """Within the block, SIGINT (Ctrl-C) only raises a flag, read between steps, so that a checkpoint is
+    never taken in the middle of a step. Outside the main thread signals cannot be caught: no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    hit = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: hit.append(signum))
+    try:
+        yield lambda: bool(hit)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def train(cfg: TrainConfig, out_dir: str | Path, corpus: Corpus | None = None, *, progress: bool = True,
           val_windows: int | None = 64) -> dict:
     """Train (or resume) one run into out_dir; returns its log (also written to out_dir/log.json).
@@ -296,10 +316,15 @@ def train(cfg: TrainConfig, out_dir: str | Path, corpus: Corpus | None = None, *
     k_loss = cfg.loss_k()
     sums, count = [0.0, 0.0], 0
     model.train()
-    with _progress(progress) as bar:
+    with _progress(progress) as bar, _deferred_interrupt() as interrupted:
         task = bar.add_task(f"lambda={cfg.lam:g}", total=cfg.steps, completed=step, status="")
         t0 = time.perf_counter()
         while step < cfg.steps:
+            if interrupted():  # Ctrl-C: keep every finished step, then stop
+                seconds += time.perf_counter() - t0
+                save()
+                raise KeyboardInterrupt(f"interrupted at step {step} of {cfg.steps}; the checkpoint in {out} "
+                                        f"holds it: run the same command again to resume")
             for group in opt.param_groups:
                 group["lr"] = _lr(cfg, step)
             x, y = _batch(corpus.train, cfg, g)

@@ -353,3 +353,37 @@ def test_cli_quick_experiment_records_its_command(tmp_path, capsys, monkeypatch)
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["command"].startswith("natsparse condense experiment --quick")
     assert len(report["runs"]) == 5 and "lam0.3_alpha1_C0.5" in capsys.readouterr().out
+
+
+def test_ctrl_c_saves_the_finished_steps(tmp_path, corpus, monkeypatch):
+    """SIGINT during step 3 lets step 3 finish, saves it (checkpoint_every is 2), and resumes exactly."""
+    import os
+    import signal
+
+    real_batch, calls = condense._batch, []
+
+    def interrupt_on_third(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_batch(*args)
+
+    monkeypatch.setattr(condense, "_batch", interrupt_on_third)
+    with pytest.raises(KeyboardInterrupt, match="interrupted at step 3 of 4"):
+        condense.train(TINY, tmp_path / "b", corpus, progress=False, val_windows=4)
+    assert condense.load_model(tmp_path / "b")[2]["step"] == 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    monkeypatch.setattr(condense, "_batch", real_batch)
+    condense.train(TINY, tmp_path / "b", corpus, progress=False, val_windows=4)
+    condense.train(TINY, tmp_path / "a", corpus, progress=False, val_windows=4)
+    wa, wb = _weights(tmp_path / "a"), _weights(tmp_path / "b")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_cli_ctrl_c_exits_130_with_the_resume_hint(tmp_path, capsys, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt("interrupted at step 7 of 800; the checkpoint holds it")
+
+    monkeypatch.setattr(condense, "train", interrupted)
+    assert main(["condense", "train", "--out", str(tmp_path), *TINY_ARGS]) == 130
+    assert "interrupted at step 7" in capsys.readouterr().err
