@@ -131,8 +131,8 @@ def _sparse_attn_fwd(
         v = tl.load(v_base + offs_n[:, None] * stride_vn + offs_dv[None, :] * stride_vd,
                     mask=(offs_n[:, None] < N) & (offs_dv[None, :] < DV), other=0.0)
         # p·V in float32 for every input dtype: with 16-bit operands, Triton 3.6 on an H100
-        # miscompiled this product whenever D was not a multiple of 16 (outputs off by O(1),
-        # τ still right; benchmarks/results/kernel-gpu.json notes the run that found it).
+        # miscompiled this product whenever D was not a multiple of 16 (outputs off by O(1), τ still
+        # right; book/kernel.md tells how test_gpu_triton_matches_mpmath, D = 24, found it).
         acc += tl.dot(p_kept, v.to(tl.float32), input_precision="ieee")
 
     out = acc / l_kept[:, None]

@@ -112,16 +112,6 @@ def cmd_experiment(args) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an int >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an int >= 1, got {value}")
-    return value
-
-
 def add_parsers(subparsers) -> None:
     """Add `condense train | eval | experiment` to the CLI's subparsers."""
     c = subparsers.add_parser("condense", help="train with the sparsity loss L_k (exp:condensation)",
@@ -133,14 +123,14 @@ def add_parsers(subparsers) -> None:
     t.add_argument("--k", type=int, default=8, help="top-k of L_k and of top-k inference (default 8)")
     t.add_argument("--alpha", type=float, help="per-row k = ceil(alpha n^exponent) instead of --k")
     t.add_argument("--exponent", type=float, help="the exponent C of the per-row rule, in [0, 1]")
-    t.add_argument("--steps", type=_positive_int, default=800, help="optimiser steps (default 800)")
-    t.add_argument("--batch", type=_positive_int, default=32, help="windows per step (default 32)")
+    t.add_argument("--steps", type=int, default=800, help="optimiser steps (default 800)")
+    t.add_argument("--batch", type=int, default=32, help="windows per step (default 32)")
     t.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (default 3e-3)")
     t.add_argument("--seed", type=int, default=0, help="seed of weights and batches (default 0)")
-    t.add_argument("--context", type=_positive_int, default=128, help="context length (default 128)")
-    t.add_argument("--layers", type=_positive_int, default=4, help="layers (default 4)")
-    t.add_argument("--heads", type=_positive_int, default=4, help="heads per layer (default 4)")
-    t.add_argument("--width", type=_positive_int, default=128, help="model width (default 128)")
+    t.add_argument("--context", type=int, default=128, help="context length (default 128)")
+    t.add_argument("--layers", type=int, default=4, help="layers (default 4)")
+    t.add_argument("--heads", type=int, default=4, help="heads per layer (default 4)")
+    t.add_argument("--width", type=int, default=128, help="model width (default 128)")
     t.set_defaults(func=cmd_train)
     e = sub.add_parser("eval", help="evaluate a trained run: perplexity dense and top-k, tau_k, k_eps")
     e.add_argument("run", help="a run folder or checkpoint file")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from .condense import FORMAT, Corpus, TrainConfig, _atomic_write, evaluate, load_corpus, load_model, train
+from .condense import FORMAT, Corpus, TrainConfig, atomic_write, evaluate, load_corpus, load_model, train
 from .machine import cpu_model
 from .tiny_gpt import GPTConfig
 
@@ -76,5 +76,5 @@ def run_experiment(runs_dir: str | Path, *, base: TrainConfig | None = None,
     if json_path is not None:
         path = Path(json_path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, lambda p: p.write_text(json.dumps(report, indent=1) + "\n"))
+        atomic_write(path, lambda p: p.write_text(json.dumps(report, indent=1) + "\n"))
     return report

@@ -169,7 +169,7 @@ class TrainConfig:
         return cls(**d)
 
 
-def _atomic_write(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
     """write(tmp_path), then rename over path: the old file stays whole until the new one is."""
     tmp = path.with_name(path.name + ".tmp")
     write(tmp)
@@ -309,9 +309,9 @@ def train(cfg: TrainConfig, out_dir: str | Path, corpus: Corpus | None = None, *
         state = {"format": FORMAT, "config": cfg.to_dict(), "step": step, "model": model.state_dict(),
                  "optimizer": opt.state_dict(), "rng": g.get_state(), "history": history,
                  "seconds": seconds}
-        _atomic_write(out / CHECKPOINT, lambda p: torch.save(state, p))
+        atomic_write(out / CHECKPOINT, lambda p: torch.save(state, p))
         log["seconds"] = seconds
-        _atomic_write(out / LOG, lambda p: p.write_text(json.dumps(log, indent=1) + "\n"))
+        atomic_write(out / LOG, lambda p: p.write_text(json.dumps(log, indent=1) + "\n"))
 
     k_loss = cfg.loss_k()
     sums, count = [0.0, 0.0], 0

@@ -54,7 +54,7 @@ def test_topk_inference_with_every_key_is_dense():
     assert not torch.allclose(dense, sparse, atol=1e-3)  # top-1 really changes the model
 
 
-def test_audit_certificate_holds_and_is_attained_in_shape():
+def test_audit_certificate_holds_row_by_row():
     torch.manual_seed(2)
     model = TinyGPT(GPTConfig(context=20, layers=2, heads=2, width=16))
     with torch.no_grad():
@@ -326,6 +326,8 @@ def test_cli_train_and_eval(tmp_path, capsys):
     (["--k", "0"], "k must be an int >= 1"),
     (["--lam", "-1"], "lam must be >= 0"),
     (["--alpha", "1"], "alpha and exponent go together"),
+    (["--steps", "0"], "steps must be an int >= 1"),
+    (["--layers", "0"], "GPTConfig.layers must be an int >= 1"),
 ])
 def test_cli_bad_input_exits_2(tmp_path, capsys, extra, match):
     assert main(["condense", "train", "--out", str(tmp_path), *TINY_ARGS, *extra]) == 2
