@@ -28,6 +28,7 @@ from tests.strategies import rows_and_k, score_rows, values_for
 
 TIES = np.array([3.0, 3.0, 3.0, 1.0, 1.0, -2.0])
 HUGE = np.array([1e4, 0.0, 0.0, -1e4])
+RESOLVED = 1e-40  # smallest bound whose measured/bound ratio is worth targeting
 EQUAL = np.zeros(6)
 
 
@@ -37,7 +38,10 @@ def holds(records):
     for r in records:
         assert r.passed, f"{r.result_id}: {r.name} fails: bound {r.bound}, measured {r.measured}"
         assert r.certified is not False, f"{r.result_id}: arb proves {r.name} violated"
-        if r.relation in ("le", "lt") and r.bound > 0:
+        # Target measured/bound only where the bound stands above the 50-digit evaluation's rounding
+        # (about 1e-45): below, the ratio measures rounding (it reached inf when tau ~ 1e-6900);
+        # arb certifies those cases, and the assertions above hold for every record.
+        if r.relation in ("le", "lt") and r.bound > RESOLVED:
             target(r.ratio, label=f"{r.result_id} {r.name}")
     return records
 
