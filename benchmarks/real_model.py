@@ -17,7 +17,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from natsparse.numeric import real_model as R
+from natsparse.experiments import real_model as R
 from timing import cpu_model
 
 OUT = pathlib.Path(__file__).resolve().parent / "results" / "real_model.json"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from natsparse.numeric.machine import cpu_model  # noqa: F401  (re-exported for the scripts)
+from natsparse.experiments.machine import cpu_model  # noqa: F401  (re-exported for the scripts)
 
 
 def interleaved_times(fns, repeats: int, warmup: bool = True) -> list[list[float]]:

@@ -1,9 +1,9 @@
 """natsparse — naturally sparse attention, stated in SymPy, certified in arb, checked in torch.
 
-The public face:
+The public face, loaded lazily (nothing heavy is imported until it is used):
 
-- `registry`, `get(id)`, `status(id)`: every result of the theory and its computed status
-  (`natsparse.proofs`);
+- `registry`, `get(id)`: every result of the theory (`natsparse.proofs`);
+- `status(id)`: its computed status, from all evidence (`natsparse.evidence`);
 - `CHECKS`, `CheckRecord`, `mp`, `arb`, `batched`, `bounds`: the numbers (`natsparse.numeric`);
 - `natsparse.kernels`: fused top-k attention with its error certificate.
 
@@ -12,9 +12,26 @@ The public face:
     ('companion',)
 """
 
-from natsparse.numeric import CHECKS, CheckRecord, arb, batched, bounds, mp
-from natsparse.proofs import Result, get, registry, status
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
-__all__ = ["CHECKS", "CheckRecord", "Result", "arb", "batched", "bounds", "get", "mp", "registry",
-           "status"]
+
+_WHERE = {"Result": "natsparse.proofs", "get": "natsparse.proofs", "registry": "natsparse.proofs",
+          "status": "natsparse.evidence", "CHECKS": "natsparse.numeric", "CheckRecord": "natsparse.numeric",
+          "arb": "natsparse.numeric", "batched": "natsparse.numeric", "bounds": "natsparse.numeric",
+          "mp": "natsparse.numeric"}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])
+
+
+__all__ = sorted(_WHERE)

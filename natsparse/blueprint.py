@@ -9,30 +9,16 @@ layers, barycentre ordering), so no graphviz binary is needed.
     >>> from natsparse.blueprint import layers
     >>> layers({"def:a": [], "lem:b": ["def:a"]})
     {'def:a': 0, 'lem:b': 1}
-
-The module is also a tiny Sphinx extension (listed in `_config.yml`): it serves MathJax 3
-from the files of the ``django-static-mathjax`` wheel, so the book renders offline.
 """
 
 from __future__ import annotations
 
 import html
 import re
-import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-#: (stroke, fill, text colour, dashed border) per computed status. The border tells what
-#: exists (stated: dashed grey; encoded: solid), the fill how strongly it has been checked.
-STATUS_STYLE: dict[str, tuple[str, str, str, bool]] = {
-    "stated": ("#8a8f98", "#ffffff", "#3b4048", True),
-    "encoded": ("#2f6fb3", "#ffffff", "#1d2a3a", False),
-    "sampled": ("#2f6fb3", "#fdf1c7", "#1d2a3a", False),
-    "certified": ("#2f6fb3", "#cdebd3", "#12331b", False),
-    "fully-certified": ("#1b6b34", "#2e8b4f", "#ffffff", False),
-    "failed": ("#a4161a", "#f8c9c9", "#5c0a0c", False),
-}
-STATUS_ORDER = ("stated", "encoded", "sampled", "certified", "fully-certified", "failed")
+from natsparse.proofs.evidence import STATUS_TABLE, STATUSES
 
 _PRF_OPEN = re.compile(r"^(?P<fence>`{3,}|:{3,})\{prf:(?P<kind>[a-z]+)\}(?P<title>.*)$")
 _LABEL = re.compile(r"^:label:\s*(?P<label>\S+)\s*$")
@@ -124,12 +110,12 @@ def graph_svg(uses: Mapping[str, Iterable[str]], statuses: Mapping[str, str], *,
     """The dependency graph as an SVG string (for ``IPython.display.HTML``).
 
     Each node is a rounded box with the result id, styled by ``statuses[id]``
-    (see `STATUS_STYLE`), wrapped in a link ``hrefs[id]`` when given, with a tooltip of its
+    (see `natsparse.proofs.STATUS_TABLE`), wrapped in a link ``hrefs[id]`` when given, with a tooltip of its
     title and status. Arrows go from a used result to the result that uses it.
     """
-    unknown = sorted(set(statuses.values()) - set(STATUS_STYLE))
+    unknown = sorted(set(statuses.values()) - set(STATUS_TABLE))
     if unknown:
-        raise ValueError(f"unknown status(es) {unknown}; expected one of {STATUS_ORDER}")
+        raise ValueError(f"unknown status(es) {unknown}; expected one of {STATUSES}")
     missing = [node for node in uses if node not in statuses]
     if missing:
         raise ValueError(f"statuses missing for {missing}")
@@ -171,7 +157,8 @@ def graph_svg(uses: Mapping[str, Iterable[str]], statuses: Mapping[str, str], *,
     for node in uses:
         x, y = xy[node]
         st = statuses[node]
-        stroke, fill, ink, dashed = STATUS_STYLE[st]
+        st_ = STATUS_TABLE[st]
+        stroke, fill, ink, dashed = st_.stroke, st_.fill, st_.ink, st_.dashed
         dash = ' stroke-dasharray="5 3"' if dashed else ""
         tip = html.escape(f"{node}: {titles.get(node, '')} [{st}]")
         box = (f'<g class="bp-node" data-id="{html.escape(node)}" data-status="{st}">'
@@ -189,9 +176,10 @@ def graph_svg(uses: Mapping[str, Iterable[str]], statuses: Mapping[str, str], *,
     # legend
     ly = height - legend_h + 8
     lx = margin
-    step = (width - 2 * margin) / len(STATUS_ORDER)
-    for i, st in enumerate(STATUS_ORDER):
-        stroke, fill, ink, dashed = STATUS_STYLE[st]
+    step = (width - 2 * margin) / len(STATUSES)
+    for i, st in enumerate(STATUSES):
+        st_ = STATUS_TABLE[st]
+        stroke, fill, ink, dashed = st_.stroke, st_.fill, st_.ink, st_.dashed
         dash = ' stroke-dasharray="5 3"' if dashed else ""
         x = lx + i * step
         out.append(f'<rect x="{x:.1f}" y="{ly}" width="{step - 10:.1f}" height="24" rx="6" '
@@ -215,7 +203,8 @@ def results_table_html(rows: Iterable[Mapping[str, str]], hrefs: Mapping[str, st
             cell = f"<a href='{html.escape(hrefs[rid])}'><code>{cell}</code></a>"
         else:
             cell = f"<code>{cell}</code> <em>(no section yet)</em>"
-        stroke, fill, ink, _ = STATUS_STYLE[row["status"]]
+        st_ = STATUS_TABLE[row["status"]]
+        stroke, fill, ink = st_.stroke, st_.fill, st_.ink
         badge = (f"<span class='natsparse-badge' style='background:{fill};color:{ink};"
                  f"border:1px solid {stroke}'>{html.escape(row['status'])}</span>")
         body.append(f"<tr><td>{cell}</td><td>{html.escape(row['kind'])}</td>"
@@ -225,13 +214,10 @@ def results_table_html(rows: Iterable[Mapping[str, str]], hrefs: Mapping[str, st
 
 
 def blueprint(book_dir: str | Path = ".") -> tuple[str, str, dict[str, str]]:
-    """(graph SVG, table HTML, {id: status}) for the whole registry, computed now.
-
-    Importing `natsparse.numeric` registers the numeric evidence, so the statuses include
-    the seeded panels and arb certificates, not only the SymPy proofs.
-    """
-    import natsparse.numeric  # noqa: F401  (registers the numeric evidence)
-    from natsparse.proofs import registry, status
+    """(graph SVG, table HTML, {id: status}) for the whole registry, computed now from all
+    evidence (`natsparse.evidence.status`)."""
+    from natsparse.evidence import status
+    from natsparse.proofs import registry
 
     statuses = {rid: status(rid) for rid in registry}
     uses = {rid: list(r.uses) for rid, r in registry.items()}
@@ -241,65 +227,3 @@ def blueprint(book_dir: str | Path = ".") -> tuple[str, str, dict[str, str]]:
     rows = [{"id": rid, "kind": r.kind, "title": r.title, "provenance": ", ".join(r.provenance),
              "status": statuses[rid], "uses": ", ".join(r.uses)} for rid, r in registry.items()]
     return svg, results_table_html(rows, hrefs), statuses
-
-
-# --- Sphinx extension: MathJax 3 served from the book's own _static folder -----------------
-
-MATHJAX_SCRIPT = "mathjax/tex-mml-chtml.js"
-
-
-def mathjax_dir() -> Path:
-    """The MathJax 3 ``es5`` folder shipped by the ``django-static-mathjax`` wheel.
-
-    Raises RuntimeError with the install command when the wheel is missing.
-    """
-    import importlib.util
-
-    spec = importlib.util.find_spec("mathjax")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    for loc in locations:
-        es5 = Path(loc) / "static" / "mathjax" / "es5"
-        if (es5 / "tex-mml-chtml.js").is_file():
-            return es5
-    raise RuntimeError("MathJax 3 files not found: install the book extra "
-                       "(pip install -e '.[book]', which brings django-static-mathjax)")
-
-
-def _config_inited(app, config) -> None:
-    mathjax_dir()  # fail early, with the install hint, when MathJax is missing
-    config.mathjax_path = MATHJAX_SCRIPT
-
-
-def _build_finished(app, exception) -> None:
-    if exception is not None or app.builder.format != "html":
-        return
-    target = Path(app.outdir) / "_static" / "mathjax"
-    if not (target / "tex-mml-chtml.js").is_file():
-        shutil.copytree(mathjax_dir(), target, dirs_exist_ok=True)
-
-
-def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
-    """Drop repeated <script> entries of a page (sphinx-thebe's inline ``const`` block is
-    registered twice under Jupyter Book 1, a SyntaxError in the browser console)."""
-    files = context.get("script_files")
-    if not files:
-        return
-    seen, unique = set(), []
-    for js in files:
-        attrs = getattr(js, "attributes", {}) or {}
-        # the same inline script is registered once with filename None and once with ''
-        key = (str(getattr(js, "filename", js) or ""),
-               tuple(sorted((k, str(v)) for k, v in attrs.items())))
-        if key not in seen:
-            seen.add(key)
-            unique.append(js)
-    files[:] = unique
-
-
-def setup(app) -> dict:
-    """Sphinx entry point: point ``mathjax_path`` at a local copy of MathJax 3, and keep each
-    page's scripts free of duplicates."""
-    app.connect("config-inited", _config_inited, priority=900)
-    app.connect("build-finished", _build_finished)
-    app.connect("html-page-context", _dedupe_scripts, priority=900)
-    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

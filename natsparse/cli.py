@@ -22,13 +22,16 @@ from rich.progress import Progress
 from rich.table import Table
 
 from natsparse import cli_condense, cli_real, cli_simulate
+from natsparse.evidence import all_evidence, run, status
+from natsparse.evidence.deterministic import SAMPLE_SEED
 from natsparse.numeric import CHECKS, bounds
-from natsparse.numeric.evidence import SAMPLE_SEED, run_panel
-from natsparse.numeric.panel import edge_rows, random_rows
-from natsparse.proofs import evidence_for, get, registry, run_evidence, status
+from natsparse.numeric.panel import edge_rows, random_rows, run_panel
+from natsparse.proofs import STATUS_TABLE, get, registry
 
-STATUS_STYLE = {"failed": "bold red", "stated": "dim", "encoded": "white", "sampled": "yellow",
-                "certified": "green", "fully-certified": "bold green"}
+
+def _styled(st: str) -> str:
+    """A status in its colour of `natsparse.proofs.STATUS_TABLE`."""
+    return f"[{STATUS_TABLE[st].terminal}]{st}"
 
 
 class UsageError(Exception):
@@ -39,21 +42,21 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=True)
 
 
-def _statuses(ids: list[str], quiet: bool) -> dict[str, str]:
+def _statuses(ids: list[str], quiet: bool, refresh: bool) -> dict[str, str]:
     """Status of each id, running its evidence with a progress bar."""
     out = {}
     with Progress(transient=True, disable=quiet) as progress:
         task = progress.add_task("running evidence", total=len(ids))
         for rid in ids:
             progress.update(task, description=f"checking {rid}")
-            out[rid] = status(rid)
+            out[rid] = status(rid, cache=True, refresh=refresh)
             progress.advance(task)
     return out
 
 
 def cmd_list(args) -> int:
     ids = list(registry)
-    st = _statuses(ids, quiet=args.json)
+    st = _statuses(ids, quiet=args.json, refresh=args.refresh)
     if args.json:
         print(json.dumps([{"id": r, "kind": registry[r].kind, "provenance": registry[r].provenance,
                            "status": st[r]} for r in ids], indent=1))
@@ -63,7 +66,7 @@ def cmd_list(args) -> int:
         table.add_column(col)
     for rid in ids:
         r = registry[rid]
-        table.add_row(rid, r.kind, ", ".join(r.provenance), f"[{STATUS_STYLE[st[rid]]}]{st[rid]}")
+        table.add_row(rid, r.kind, ", ".join(r.provenance), _styled(st[rid]))
     _console().print(table)
     return 0
 
@@ -85,11 +88,11 @@ def cmd_show(args) -> int:
             con.print(sp.pretty(rel, use_unicode=True))
         con.print(f"LaTeX: {sp.latex(r.formula)}")
     con.print(f"book LaTeX: {r.latex}")
-    con.print(f"status: [{STATUS_STYLE[status(r.id)]}]{status(r.id)}")
-    for ev in evidence_for(r.id):
-        run = run_evidence(ev)
-        mark = "[green]pass[/green]" if run.outcome.passed else "[red]FAIL[/red]"
-        con.print(f"  {mark} {ev.level:9s} {ev.tool:12s} {run.outcome.detail}")
+    con.print(f"status: {_styled(status(r.id, cache=True, refresh=args.refresh))}")
+    for ev in all_evidence(r.id):
+        done = run(ev, cache=True)
+        mark = "[green]pass[/green]" if done.outcome.passed else "[red]FAIL[/red]"
+        con.print(f"  {mark} {ev.level:9s} {ev.tool:12s} {done.outcome.detail}")
     return 0
 
 
@@ -104,12 +107,12 @@ def cmd_check(args) -> int:
         task = progress.add_task("checking", total=len(ids))
         for rid in ids:
             progress.update(task, description=f"checking {rid}")
-            for ev in evidence_for(rid):
-                run = run_evidence(ev)
-                failed |= not run.outcome.passed
+            for ev in all_evidence(rid):
+                done = run(ev)
+                failed |= not done.outcome.passed
                 rows.append({"id": rid, "level": ev.level, "tool": ev.tool, "domain": ev.domain,
-                             "passed": run.outcome.passed, "detail": run.outcome.detail,
-                             "seconds": round(run.seconds, 3)})
+                             "passed": done.outcome.passed, "detail": done.outcome.detail,
+                             "seconds": round(done.seconds, 3)})
             progress.advance(task)
     if args.json:
         print(json.dumps(rows, indent=1))
@@ -192,11 +195,14 @@ def _get(result_id: str):
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="natsparse", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
+    refresh = "run the evidence again instead of reading outcomes cached for this source"
     s = sub.add_parser("list", help="every result with kind, provenance and computed status")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--refresh", action="store_true", help=refresh)
     s.set_defaults(func=cmd_list)
     s = sub.add_parser("show", help="one result: statement, hypotheses, bound, evidence")
     s.add_argument("id")
+    s.add_argument("--refresh", action="store_true", help=refresh)
     s.set_defaults(func=cmd_show)
     s = sub.add_parser("check", help="run the checks of some results (or --all)")
     s.add_argument("ids", nargs="*")

@@ -23,8 +23,8 @@ from rich.table import Table
 
 
 def _config(args):
-    from natsparse.numeric.condense import TrainConfig
-    from natsparse.numeric.tiny_gpt import GPTConfig
+    from natsparse.experiments.tiny_gpt import GPTConfig
+    from natsparse.experiments.training import TrainConfig
 
     model = GPTConfig(context=args.context, layers=args.layers, heads=args.heads, width=args.width)
     return TrainConfig(lam=args.lam, k=args.k, alpha=args.alpha, exponent=args.exponent, steps=args.steps,
@@ -32,7 +32,7 @@ def _config(args):
 
 
 def _corpus(files):
-    from natsparse.numeric.condense import load_corpus
+    from natsparse.experiments.corpus import load_corpus
 
     return load_corpus(files or None)
 
@@ -63,7 +63,7 @@ def _interrupted(exc: KeyboardInterrupt) -> int:
 
 def cmd_train(args) -> int:
     """Train (or resume) one run, then evaluate it."""
-    from natsparse.numeric.condense import evaluate, load_model, train
+    from natsparse.experiments.training import evaluate, load_model, train
 
     cfg, corpus = _config(args), _corpus(args.text)
     try:
@@ -79,7 +79,7 @@ def cmd_train(args) -> int:
 
 def cmd_eval(args) -> int:
     """Evaluate a trained run folder or checkpoint."""
-    from natsparse.numeric.condense import evaluate, load_model
+    from natsparse.experiments.training import evaluate, load_model
 
     model, cfg, _ = load_model(args.run)
     ev = evaluate(model, cfg, _corpus(args.text))
@@ -91,7 +91,7 @@ def cmd_eval(args) -> int:
 
 def cmd_experiment(args) -> int:
     """Train and evaluate the default runs; write the report."""
-    from natsparse.numeric.condensation_experiment import QUICK_BASE, run_experiment
+    from natsparse.experiments.condensation import QUICK_BASE, run_experiment
 
     command = "natsparse " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     try:

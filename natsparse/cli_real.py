@@ -2,7 +2,7 @@
 
     natsparse real-model [--model PATH] [--text FILE ...] [--json OUT] [--lengths 16 32 ...]
 
-Runs `natsparse.numeric.real_model.study` (default: the bundled all-MiniLM-L6-v2 on the standard
+Runs `natsparse.experiments.real_model.study` (default: the bundled all-MiniLM-L6-v2 on the standard
 library's pydoc topics) and prints the fitted exponent C of k_eps ~ n^C per layer and the summary;
 with --json writes the whole report to OUT. Needs the `real` extra (transformers).
 """
@@ -31,7 +31,7 @@ def _texts(files: list[str] | None) -> list[str] | None:
 
 def cmd_real_model(args) -> int:
     """Run `natsparse real-model`; 0 on success."""
-    from natsparse.numeric import real_model
+    from natsparse.experiments import real_model
 
     report = real_model.study(args.model, _texts(args.text), tuple(args.lengths), progress=args.progress,
                               windows=args.windows, layers=args.layers)

@@ -1,16 +1,29 @@
-"""natsparse.numeric — numbers for the theory: mpmath reference, arb certificates, torch batches.
+"""natsparse.numeric — evaluators and checks: mpmath reference, arb certificates, torch batches.
 
-Importing it registers the numeric evidence (checks on seeded panels) with the registry.
+Submodules load on first use (`natsparse.numeric.arb` needs flint, `batched` needs torch):
+`validate`, `records`, `mp`, `arb`, `batched`, `loss`, `bounds`, `gaussian`, `montecarlo`,
+`stats`, `checks` (`CHECKS`: one check per result) and `panel` (seeded inputs for the checks).
+
+    >>> from natsparse.numeric import CHECKS
+    >>> all(r.passed for r in CHECKS["lem:max-weight"]([1.0, 0.0, -1.0], k=1))
+    True
 """
 
-from . import arb, batched, bounds, mp
-from . import condensation_evidence as _condensation_evidence  # noqa: F401  (registers evidence)
-from . import definitions_evidence as _definitions_evidence  # noqa: F401  (registers evidence)
-from . import evidence as _evidence  # noqa: F401  (registers evidence)
-from . import gaussian_evidence as _gaussian_evidence  # noqa: F401  (registers evidence)
-from . import kernel_evidence as _kernel_evidence  # noqa: F401  (registers evidence)
-from . import real_model as _real_model  # noqa: F401  (registers evidence)
-from .checks import CHECKS
-from .records import CheckRecord
+from __future__ import annotations
+
+import importlib
+
+_MODULES = ("arb", "batched", "bounds", "checks", "gaussian", "loss", "montecarlo", "mp", "panel", "records",
+            "stats", "validate")
+_NAMES = {"CHECKS": "checks", "CheckRecord": "records"}
+
+
+def __getattr__(name: str):
+    if name in _MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _NAMES:
+        return getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["CHECKS", "CheckRecord", "arb", "batched", "bounds", "mp"]

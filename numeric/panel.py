@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .checks import CHECKS
+
 SCALES = (1e-3, 1.0, 5.0, 30.0, 1e4)
 
 
@@ -68,3 +70,9 @@ def inputs(result_id: str, rows: list[np.ndarray], seed: int) -> list[dict]:
         else:
             out.append({"scores": s, "k": k})
     return out
+
+
+def run_panel(result_id: str, rows: list[np.ndarray], seed: int) -> list:
+    """All check records (`CheckRecord`) of `result_id` over `rows`, kwargs drawn from `seed`."""
+    check = CHECKS[result_id]
+    return [rec for kw in inputs(result_id, rows, seed) for rec in check(**kw)]

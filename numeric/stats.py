@@ -1,4 +1,5 @@
-"""Exact (Clopper–Pearson) confidence bounds for a binomial proportion, and the test built on them.
+"""Statistics of the checks: exact (Clopper–Pearson) binomial bounds and the test built on them,
+distribution-free median intervals and their ordering, and the log-log slope.
 
 For x successes in N trials, the one-sided Clopper–Pearson bounds at level alpha are the
 Beta quantiles
@@ -102,3 +103,32 @@ def quantile_interval(values, q: float, alpha: float) -> tuple[float, float]:
     lo = -np.inf if r < 1 else float(x[r - 1])
     hi = np.inf if s > x.size else float(x[s - 1])
     return lo, hi
+
+
+def medians_ordered(values_by_x: dict, direction: str, alpha: float) -> tuple[bool, list]:
+    """True when consecutive medians are certainly ordered (`direction` "up" or "down"): the
+    distribution-free intervals for the medians, each missing with probability <= alpha / 2,
+    are disjoint in that order. Returns (ordered, [(x, (lo, hi)), ...]).
+
+    >>> medians_ordered({1: [0.0, 0.1, 0.2] * 40, 2: [5.0, 5.1, 5.2] * 40}, "up", 1e-6)[0]
+    True
+    """
+    if direction not in ("up", "down"):
+        raise ValueError(f"direction must be 'up' or 'down', got {direction!r}")
+    ivs = [(x, quantile_interval(v, 0.5, alpha / 2)) for x, v in values_by_x.items()]
+    ok = True
+    for (_, (lo1, hi1)), (_, (lo2, hi2)) in zip(ivs, ivs[1:], strict=False):
+        ok &= (lo2 > hi1) if direction == "up" else (hi2 < lo1)
+    return ok, ivs
+
+
+def loglog_slope(x, y) -> float:
+    """Least-squares slope of log y against log x (the fitted exponent C of y ~ x^C).
+
+    >>> round(loglog_slope([1, 10, 100], [2, 20, 200]), 12)
+    1.0
+    """
+    lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
+    if lx.size < 2 or lx.shape != ly.shape or not (np.all(np.isfinite(lx)) and np.all(np.isfinite(ly))):
+        raise ValueError("x and y must be two or more positive, finite numbers of equal count")
+    return float(np.polyfit(lx, ly, 1)[0])

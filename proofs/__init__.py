@@ -1,14 +1,24 @@
-"""natsparse.proofs — every result of THEORY.md as a SymPy `Result`, with computed status.
+"""natsparse.proofs — every result of THEORY.md as a SymPy `Result`, the SymPy proofs, and the
+machinery of evidence and status. It imports nothing else of natsparse; the registrations of
+evidence and the computed `status` live in `natsparse.evidence`.
 
     >>> from natsparse.proofs import get
     >>> get("lem:gap-bound").kind
     'lemma'
 """
 
-from . import gaussian_derivations, symbolic  # noqa: F401  (register their proofs as evidence)
-from .evidence import Evidence, EvidenceRun, Outcome, evidence_for, register, run_evidence
-from .registry import get, registry, status
+from .evidence import (
+    STATUS_TABLE,
+    STATUSES,
+    Evidence,
+    EvidenceRun,
+    Outcome,
+    evidence_for,
+    register,
+    status_from,
+)
+from .registry import get, registry
 from .result import Result
 
-__all__ = ["Evidence", "EvidenceRun", "Outcome", "Result", "evidence_for", "get", "register",
-           "registry", "run_evidence", "status"]
+__all__ = ["STATUSES", "STATUS_TABLE", "Evidence", "EvidenceRun", "Outcome", "Result", "evidence_for",
+           "get", "register", "registry", "status_from"]

@@ -1,23 +1,51 @@
-"""Evidence and the computed status ladder of THEORY.md.
+"""Evidence, its outcomes, and the rules that turn outcomes into a status (THEORY.md's ladder).
 
 A piece of evidence is a function, registered for one result id, that runs a check and
-returns an `Outcome`. Symbolic proofs (`proofs.symbolic`) register `certified` evidence;
-numeric modules register `sampled` evidence (seeded Monte Carlo, generated panels) or
-`certified` evidence (arb certificates on a stated domain). The status of a result is
-computed from the outcomes, never typed:
+returns an `Outcome`. The registrations themselves live in the evidence layer
+(`natsparse.evidence`, one module per family); this module is only the machinery, so that
+`natsparse.proofs` imports nothing of the numeric layers. The status of a result is computed
+from the outcomes by `status_from`, never typed:
 
 stated -> encoded -> sampled -> certified -> fully-certified, and `failed` whenever a
 registered check fails, so a broken claim is never shown as checked.
+
+    >>> status_from(has_formula=True, levels=["certified"], passed=True, uses_full=lambda: False)
+    'certified'
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 LEVELS = ("sampled", "certified")
-STATUSES = ("failed", "stated", "encoded", "sampled", "certified", "fully-certified")
+
+
+@dataclass(frozen=True)
+class StatusStyle:
+    """How one status is shown: its meaning, the graph's (stroke, fill, ink, dashed) and the CLI's
+    rich style. The border tells what exists (stated: dashed grey), the fill how strongly checked."""
+
+    meaning: str
+    stroke: str
+    fill: str
+    ink: str
+    dashed: bool
+    terminal: str
+
+
+#: The one status table: the ladder in order, then `failed`. CLI, book tables and graph read it.
+STATUS_TABLE: dict[str, StatusStyle] = {
+    "stated": StatusStyle("stated in prose only", "#8a8f98", "#ffffff", "#3b4048", True, "dim"),
+    "encoded": StatusStyle("a SymPy object exists", "#2f6fb3", "#ffffff", "#1d2a3a", False, "white"),
+    "sampled": StatusStyle("seeded numeric checks pass", "#2f6fb3", "#fdf1c7", "#1d2a3a", False, "yellow"),
+    "certified": StatusStyle("SymPy or arb proves it on a stated scope", "#2f6fb3", "#cdebd3", "#12331b",
+                             False, "green"),
+    "fully-certified": StatusStyle("certified, and everything it uses too", "#1b6b34", "#2e8b4f", "#ffffff",
+                                   False, "bold green"),
+    "failed": StatusStyle("a registered check fails", "#a4161a", "#f8c9c9", "#5c0a0c", False, "bold red"),
+}
+STATUSES = tuple(STATUS_TABLE)
 
 
 @dataclass(frozen=True)
@@ -38,6 +66,12 @@ class Evidence:
     domain: str
     run: Callable[[], Outcome]
 
+    @property
+    def key(self) -> str:
+        """A stable name of this evidence: result, level, tool, domain and the function's name."""
+        return "|".join((self.result_id, self.level, self.tool, self.domain,
+                         f"{self.run.__module__}.{self.run.__qualname__}"))
+
 
 @dataclass(frozen=True)
 class EvidenceRun:
@@ -49,21 +83,24 @@ class EvidenceRun:
 
 
 _EVIDENCE: dict[str, list[Evidence]] = {}
-_RUNS: dict[int, EvidenceRun] = {}
 
 
-def register(result_id: str, *, level: str, tool: str, domain: str):
-    """Decorator: register `fn() -> Outcome` as evidence for `result_id`."""
+def register(result_id: str, *, level: str, tool: str, domain: str, name: str | None = None):
+    """Decorator: register `fn() -> Outcome` as evidence for `result_id`.
+
+    `name` (default: the function's qualified name) tells apart several registrations made by
+    one function in a loop; registering the same name twice keeps one.
+    """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
 
     def deco(fn: Callable[[], Outcome]) -> Callable[[], Outcome]:
-        ev = Evidence(result_id, level, tool, domain, fn)
+        if name is not None:
+            fn.__qualname__ = name
         bucket = _EVIDENCE.setdefault(result_id, [])
-        if any(e.run.__qualname__ == fn.__qualname__ and e.run.__module__ == fn.__module__
-               for e in bucket):
-            return fn  # re-import of the same module: keep one registration
-        bucket.append(ev)
+        if not any(e.run.__qualname__ == fn.__qualname__ and e.run.__module__ == fn.__module__
+                   for e in bucket):
+            bucket.append(Evidence(result_id, level, tool, domain, fn))
         return fn
 
     return deco
@@ -79,16 +116,15 @@ def registered_ids() -> set[str]:
     return set(_EVIDENCE)
 
 
-def run_evidence(ev: Evidence) -> EvidenceRun:
-    """Run one piece of evidence once per process (results are cached); exceptions fail it."""
-    key = id(ev.run)
-    if key not in _RUNS:
-        t0 = time.perf_counter()
-        try:
-            out = ev.run()
-            if not isinstance(out, Outcome):
-                out = Outcome(False, f"evidence returned {type(out).__name__}, not Outcome")
-        except Exception as exc:  # a crashing check is a failing check, shown as such
-            out = Outcome(False, f"{type(exc).__name__}: {exc}")
-        _RUNS[key] = EvidenceRun(ev, out, time.perf_counter() - t0)
-    return _RUNS[key]
+def status_from(*, has_formula: bool, levels: Iterable[str], passed: bool,
+                uses_full: Callable[[], bool]) -> str:
+    """The status rule: `levels` of the evidence that ran, whether all of it `passed`, and
+    `uses_full()`: is every result it uses fully certified (called only when it matters)."""
+    levels = set(levels)
+    if not passed:
+        return "failed"
+    if "certified" in levels:
+        return "fully-certified" if uses_full() else "certified"
+    if "sampled" in levels:
+        return "sampled"
+    return "encoded" if has_formula else "stated"

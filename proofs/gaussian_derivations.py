@@ -4,7 +4,7 @@ Each `derive_*` function computes its result from first principles (the normal d
 equation, a derivative, a limit) and returns it; `matches(derived, stated)` compares it with
 the closed form in the registry by `simplify(a - b) == 0` (after rewriting erfc as erf).
 
-What the derivations prove, and therefore what is registered as `certified` evidence:
+What the derivations prove (`natsparse.evidence.gaussian` registers it as `certified` evidence):
 - lem:lognormal-tilt: the expectations are the integrals against the N(0, beta^2) density;
 - lem:conditional-gaussian: the moment generating function of s_j given x, integrated
   coordinate by coordinate for every d <= D_MAX (it determines the law), and the variance;
@@ -20,7 +20,6 @@ from functools import cache
 
 import sympy as sp
 
-from .evidence import Outcome, register
 from .gaussian import Phi_inv, Phic, phi
 from .registry import get
 from .symbols import beta, c_scale, eps, gamma, sigma, t
@@ -201,23 +200,3 @@ def check_exponents() -> tuple[sp.Expr, sp.Expr]:
     if not matches(poly, _rhs("thm:polylog-insufficient", 3)):
         raise DerivationError(f"thm:polylog-insufficient: exponent {poly}, stated (1-sqrt(gamma))^2")
     return nc, poly
-
-
-@register("lem:lognormal-tilt", level="certified", tool="sympy",
-          domain="every beta > 0, every real t (integrals against the N(0, beta^2) density)")
-def _tilt_evidence() -> Outcome:
-    return Outcome(True, f"SymPy integrated and matched {check_lognormal_tilt()} expectations")
-
-
-@register("lem:conditional-gaussian", level="certified", tool="sympy",
-          domain=f"every d <= {D_MAX}, symbolic W^T x, sigma, c (log-MGF by integration)")
-def _conditional_evidence() -> Outcome:
-    return Outcome(True, f"log-MGF of s_j | x is theta^2 beta^2/2 for d = 1..{check_conditional_gaussian()}"
-                         "; ||W^T x|| <= ||W||_op ||x|| is the definition of the operator norm")
-
-
-@register("prop:norm-sparsity", level="certified", tool="sympy",
-          domain="every beta >= 0, every eps in (0, 1) (derivative and its sign)")
-def _norm_evidence() -> Outcome:
-    check_norm_sparsity()
-    return Outcome(True, "d/dbeta Phi_c(beta + Phi^-1(eps)) = -phi(...) < 0, sign decided by SymPy")

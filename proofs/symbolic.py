@@ -4,8 +4,9 @@ Each proof is exact algebra on symbolic weights w_j = exp(s_j) > 0 (and symbolic
 v_j), for every size n <= N_MAX and every kept-set size k < n. Identities are proved for
 *every* kept set S of size k, which covers the top-k set whatever the scores are; the
 inequalities that need S to be the top-k set are proved on the sorted parametrisation of
-`positivity.sorted_weights`, which covers every ordering of the scores. Each proof
-registers as `certified` evidence with tool "sympy" and its domain.
+`positivity.sorted_weights`, which covers every ordering of the scores. `PROOFS` maps each
+result to its prover; `natsparse.evidence.deterministic` registers them as `certified` evidence
+with tool "sympy" and `DOMAIN`.
 
 Steps that are not algebra (the triangle inequality of a norm, the fact that a_(k+1) <= eps
 is (eps,k)-sparsity) are stated in the proof's detail and written out in the book.
@@ -18,7 +19,6 @@ from itertools import combinations
 
 import sympy as sp
 
-from .evidence import Outcome, register
 from .positivity import nonnegative_on_orthant, sorted_weights
 
 N_MAX = 5
@@ -229,15 +229,7 @@ def prove_loss_gradient(n_max: int = N_MAX) -> int:
     return count
 
 
-def _evidence(result_id: str, prover, extra: str = ""):
-    @register(result_id, level="certified", tool="sympy", domain=DOMAIN)
-    def _run() -> Outcome:
-        cases = prover()
-        return Outcome(True, f"SymPy proved {cases} cases ({DOMAIN}){extra}")
-    _run.__qualname__ = f"symbolic:{result_id}"
-    return _run
-
-
+#: result id -> (prover returning the number of cases proved, what else the proof uses)
 PROOFS = {
     "lem:tail-identity": (prove_tail_identity, "; all kept sets S"),
     "lem:output-factorization": (prove_output_factorization, "; all kept sets S"),
@@ -251,5 +243,3 @@ PROOFS = {
     "thm:threshold-error": (prove_threshold_error, "; the kept set is a top-r set"),
     "lem:loss-gradient": (prove_loss_gradient, "; bounds on L_k via lem:tail-monotone"),
 }
-for _id, (_prover, _extra) in PROOFS.items():
-    _evidence(_id, _prover, _extra)

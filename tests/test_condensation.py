@@ -8,7 +8,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from natsparse.numeric import batched, mp
-from natsparse.numeric.condensation import sparsity_loss, tail_mass_from_scores
+from natsparse.numeric.loss import sparsity_loss, tail_mass_from_scores
 from tests.strategies import rows_and_k
 
 F64 = torch.float64

@@ -11,17 +11,18 @@ import pytest
 import torch
 
 from natsparse.cli import main
-from natsparse.numeric import condense
-from natsparse.numeric.condensation import causal_adaptive_k, sparsity_loss
-from natsparse.numeric.condensation_experiment import QUICK_BASE, run_experiment, run_name
-from natsparse.numeric.tiny_gpt import GPTConfig, TinyGPT
+from natsparse.experiments import training as condense
+from natsparse.experiments.condensation import QUICK_BASE, run_experiment, run_name
+from natsparse.experiments.corpus import load_corpus
+from natsparse.experiments.tiny_gpt import GPTConfig, TinyGPT
+from natsparse.numeric.loss import causal_adaptive_k, sparsity_loss
 
 TINY = dataclasses.replace(QUICK_BASE, steps=4, eval_every=2, checkpoint_every=2)
 
 
 @pytest.fixture(scope="module")
 def corpus():
-    return condense.load_corpus()
+    return load_corpus()
 
 
 def _weights(path):
@@ -119,7 +120,7 @@ def test_per_row_k_gradient_is_the_closed_form():
     g = torch.Generator().manual_seed(4)
     s = torch.randn(5, 7, generator=g, dtype=torch.float64, requires_grad=True)
     k = torch.tensor([1, 2, 3, 6, 7])
-    from natsparse.numeric.condensation import tail_mass_from_scores
+    from natsparse.numeric.loss import tail_mass_from_scores
 
     assert torch.autograd.gradcheck(lambda x: tail_mass_from_scores(x, k), (s,))
     tau = tail_mass_from_scores(s, k)
@@ -261,13 +262,13 @@ def test_bad_training_configuration(kwargs, match):
 def test_corpus_too_small_for_the_context(tmp_path):
     text = tmp_path / "tiny.txt"
     text.write_text("x" * 200)
-    small = condense.load_corpus([text])
+    small = load_corpus([text])
     with pytest.raises(ValueError, match=r"too small for context=32: its val split has 20 bytes"):
         condense.train(QUICK_BASE, tmp_path / "run", small, progress=False)
     with pytest.raises(ValueError, match="text files must exist"):
-        condense.load_corpus([tmp_path / "missing.txt"])
+        load_corpus([tmp_path / "missing.txt"])
     with pytest.raises(ValueError, match=r"val_fraction must be a float in \(0, 1\)"):
-        condense.load_corpus(val_fraction=1.0)
+        load_corpus(val_fraction=1.0)
 
 
 # ----------------------------------------------------------------------------- evaluation

@@ -8,8 +8,8 @@ comparisons / 2, below 1e-5; see numeric.gaussian_evidence). Slopes use a stated
 import numpy as np
 import pytest
 
-from natsparse.numeric import gaussian_evidence as GE
-from natsparse.proofs import evidence_for, run_evidence
+from natsparse.evidence import all_evidence, run
+from natsparse.evidence import gaussian as GE
 
 
 def test_k_eps_slope_tracks_the_k_eps_rule_and_moves_toward_one_minus_gamma():
@@ -47,9 +47,9 @@ def test_collapse_regime_keeps_mass_on_the_top_weights():
                                  "prop:norm-sparsity", "prop:phase-diagram", "exp:k-eps-scaling",
                                  "exp:adaptive-vs-fixed", "exp:whp-frequency"])
 def test_registered_monte_carlo_evidence_passes(rid):
-    mc = [e for e in evidence_for(rid) if e.tool == "monte-carlo"]
+    mc = [e for e in all_evidence(rid) if e.tool == "monte-carlo"]
     assert mc and all(e.level == "sampled" for e in mc)
     for e in mc:
-        out = run_evidence(e)
+        out = run(e)
         assert out.outcome.passed, out.outcome.detail
         assert out.seconds < 15        # fast enough for `natsparse list` (about 3 s on an idle core)

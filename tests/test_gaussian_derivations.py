@@ -2,8 +2,9 @@
 
 import sympy as sp
 
-from natsparse.proofs import evidence_for, get, status
+from natsparse.evidence import all_evidence, status
 from natsparse.proofs import gaussian_derivations as D
+from natsparse.proofs import get
 from natsparse.proofs.gaussian import Phi_inv, Phic
 from natsparse.proofs.symbols import beta, eps, gamma, t
 
@@ -56,9 +57,9 @@ def test_what_is_certified_and_what_is_not():
     """Derivations certify only exact statements; asymptotic probabilistic claims are not certified."""
     proved = {"lem:lognormal-tilt", "lem:conditional-gaussian", "prop:norm-sparsity"}
     certified_by_sympy = {rid for rid in proved
-                          if any(e.level == "certified" and e.tool == "sympy" for e in evidence_for(rid))}
+                          if any(e.level == "certified" and e.tool == "sympy" for e in all_evidence(rid))}
     assert certified_by_sympy == proved
     for rid in ("prop:k-eps-rule", "thm:nC-sufficient", "thm:polylog-insufficient", "prop:phase-diagram",
                 "thm:sparse-whp", "thm:error-whp", "cor:adaptive-window"):
-        assert all(e.level != "certified" for e in evidence_for(rid)), rid
+        assert all(e.level != "certified" for e in all_evidence(rid)), rid
         assert status(rid) in ("encoded", "sampled"), rid

@@ -2,8 +2,8 @@
 
 import pytest
 
+from natsparse.evidence import kernel as kernel_evidence
 from natsparse.kernels import AttentionStats
-from natsparse.numeric import kernel_evidence
 
 
 def test_every_row_is_checked_and_the_certificate_holds():

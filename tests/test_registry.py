@@ -1,14 +1,14 @@
 """The blueprint is complete and consistent (the analogue of leanblueprint's `checkdecls`)."""
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
 import sympy as sp
 
-import natsparse.numeric  # noqa: F401  (registers the numeric evidence)
-from natsparse.proofs import evidence, get, registry, status
+import natsparse.evidence as layer
+from natsparse.evidence import status
+from natsparse.proofs import evidence, get, registry
 from natsparse.proofs.result import KINDS, Result
 
 THEORY = Path(__file__).resolve().parents[2] / "shared" / "THEORY.md"
@@ -78,11 +78,9 @@ def test_result_rejects_bad_fields():
 def test_status_ladder_is_computed_from_evidence(monkeypatch):
     """A failing piece of evidence makes the status `failed`; certified needs a certificate;
     fully-certified needs every used result fully certified."""
-    fake: dict = {}
-    monkeypatch.setattr(evidence, "_EVIDENCE", fake)
-    monkeypatch.setattr(evidence, "_RUNS", {})
-    reg_module = sys.modules["natsparse.proofs.registry"]
-    monkeypatch.setattr(reg_module, "evidence_for", lambda rid: list(fake.get(rid, [])))
+    layer.load()
+    monkeypatch.setattr(evidence, "_EVIDENCE", {})
+    monkeypatch.setattr(layer, "_RUNS", {})
     assert status("lem:gap-bound") == "encoded"
     assert status("thm:sparse-whp") in ("stated", "encoded")
     ok = evidence.Outcome(True, "ok")

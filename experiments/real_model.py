@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import importlib
 import math
-import statistics
 import time
 import warnings
 from functools import cache
@@ -28,10 +27,11 @@ import numpy as np
 import torch
 from scipy import stats as sps
 
-from natsparse.kernels import topk_attention
-from natsparse.proofs import Outcome, register
+from natsparse.numeric import batched, stats
+from natsparse.numeric import gaussian as G
 
-from . import batched
+from .audit import audit, merge, summarise
+from .corpus import pydoc_text
 
 DEFAULT_LENGTHS = (16, 32, 64, 128, 256, 512)
 EPS = 0.1            # k_eps carries 1 - EPS of the mass
@@ -103,10 +103,8 @@ def qkv_modules(net) -> list[tuple[torch.nn.Module, torch.nn.Module, torch.nn.Mo
 
 
 def default_texts() -> list[str]:
-    """The standard library's pydoc topics, joined in key order into one text."""
-    from pydoc_data.topics import topics
-
-    return ["\n\n".join(topics[k] for k in sorted(topics))]
+    """The standard library's pydoc topics as one text (`corpus.pydoc_text`)."""
+    return [pydoc_text()]
 
 
 def tokenize(tok, texts) -> list[list[int]]:
@@ -213,32 +211,11 @@ def key_weights(net) -> torch.Tensor:
                         for _, mk, _, heads in qkv_modules(net)])
 
 
-def cert_summary(c: dict, tol: float = 1e-9) -> dict:
-    """Worst error / certificate over rows with a certificate above tol, and the violations."""
-    err, cert = (torch.as_tensor(c[x]) for x in ("error", "certificate"))
-    live = cert > tol
-    return {"max_ratio": float((err[live] / cert[live]).max()) if live.any() else 0.0,
-            "violations": int((err > cert + tol).sum()), "rows": err.numel()}
-
-
 def certify(t: dict, top_k: int) -> dict:
-    """Top-k attention on the real Q, K, V: tau per row, true ||o - o_hat||_2 and 2 tau max||v||_2."""
-    q, k, v = (t[c].flatten(0, 1).double() for c in ("q", "k", "v"))   # (L*B, H, n, d)
-    dense = scores(q, k).softmax(-1) @ v
-    out, st = topk_attention(q, k, v, top_k=top_k, return_stats=True, backend="torch")
-    err = (dense - out).norm(dim=-1)
-    cert = 2 * st.tail_mass * v.norm(dim=-1).amax(-1, keepdim=True)
-    return {"tau": st.tail_mass, "error": err, "certificate": cert}
-
-
-def _merge(certs: list[dict]) -> dict:
-    return {"max_ratio": max(c["max_ratio"] for c in certs),
-            "violations": sum(c["violations"] for c in certs), "rows": sum(c["rows"] for c in certs)}
-
-
-def fit_slope(lengths, values) -> float:
-    """Least-squares slope of log(values) against log(lengths)."""
-    return float(np.polyfit(np.log(lengths), np.log(values), 1)[0])
+    """Top-k attention on the real Q, K, V (`audit.audit`, 2-norm): tau, error and certificate per row."""
+    q, k, v = (t[c].flatten(0, 1) for c in ("q", "k", "v"))   # (L*B, H, n, d)
+    a = audit(q, k, v, top_k)
+    return {"tau": a.tau, "error": a.error, "certificate": a.bound, "summary": summarise(a)}
 
 
 def spearman(x, y) -> float:
@@ -284,7 +261,8 @@ def study(model=None, texts=None, lengths=DEFAULT_LENGTHS, progress: bool = True
             t = {c: t[c][layers] for c in t} | {"wk": wk}
             m = measure_window(t, eps)
             max_diff = max(max_diff, m.pop("max_diff"))
-            m["fixed"] = {c: v.numpy() for c, v in certify(t, min(k_fixed, n)).items()}
+            c = certify(t, min(k_fixed, n))
+            m["fixed"] = {"tau": c["tau"].numpy(), "summary": c["summary"]}
             per_n.append({c: (v.numpy() if torch.is_tensor(v) else v) for c, v in m.items()})
             qkv.append({c: t[c] for c in ("q", "k", "v")})
             bar.advance(task)
@@ -301,21 +279,20 @@ def _summarise(per_n, lengths, layers, net, eps, k_fixed, bootstrap) -> dict:
     """Per-head summary of the per-length arrays (L, B, H, n)."""
     ops, fros = weight_norms(net)
     rng = np.random.default_rng(SEED)
-    z = statistics.NormalDist().inv_cdf(eps)
     L, B, H, _ = per_n[0]["k_eps"].shape
     heads = []
     for li in range(L):
         for h in range(H):
             k_med = [float(np.median(m["k_eps"][li, :, h])) for m in per_n]
-            pred = [n * float(np.median(sps.norm.sf(m["beta_hat"][li, :, h] + z)))
+            pred = [float(np.median([float(G.k_eps_rule(b, eps, n)["k"]) for b in m["beta_hat"][li, :, h]]))
                     for n, m in zip(lengths, per_n, strict=True)]
             boot = []
             for _ in range(bootstrap):
                 idx = rng.integers(0, B, B)
-                boot.append(fit_slope(lengths, [np.median(m["k_eps"][li, idx, h]) for m in per_n]))
+                boot.append(stats.loglog_slope(lengths, [np.median(m["k_eps"][li, idx, h]) for m in per_n]))
             big = per_n[-1]
             heads.append({
-                "layer": layers[li], "head": h, "C": fit_slope(lengths, k_med),
+                "layer": layers[li], "head": h, "C": stats.loglog_slope(lengths, k_med),
                 "C_ci": [float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))],
                 "k_eps": k_med, "k_pred": pred,
                 "sparsity": float(np.mean([k / n for k, n in zip(k_med, lengths, strict=True)])),
@@ -328,7 +305,7 @@ def _summarise(per_n, lengths, layers, net, eps, k_fixed, bootstrap) -> dict:
                 "tau_fixed": [float(np.mean(m["fixed"]["tau"].reshape(L, B, H, -1)[li, :, h]))
                               for m in per_n],
             })
-    certs = [cert_summary(m["fixed"]) for m in per_n]
+    certs = [m["fixed"]["summary"] for m in per_n]
     col = {c: np.array([r[c] for r in heads]) for c in heads[0] if not isinstance(heads[0][c], list)}
     logerr = np.log(np.array([r["k_eps"][-1] / r["k_pred"][-1] for r in heads]))
     return {
@@ -336,7 +313,7 @@ def _summarise(per_n, lengths, layers, net, eps, k_fixed, bootstrap) -> dict:
         "by_layer": [{"layer": la, "C_median": float(np.median(col["C"][col["layer"] == la])),
                       "C_min": float(np.min(col["C"][col["layer"] == la])),
                       "C_max": float(np.max(col["C"][col["layer"] == la]))} for la in layers],
-        "certificate": {"k": k_fixed, **_merge(certs)},
+        "certificate": {"k": k_fixed, **_certificate(merge(certs))},
         "summary": {
             "beta_pearson_log": float(np.corrcoef(np.log(col["beta_hat"]), np.log(col["beta_pred"]))[0, 1]),
             "beta_spearman": spearman(col["beta_hat"], col["beta_pred"]),
@@ -363,25 +340,12 @@ def _adaptive(qkv, lengths, k_fixed, report) -> dict:
     for t, kk in zip(qkv, ks, strict=True):
         c = certify(t, kk)
         tau.append(float(c["tau"].mean()))
-        certs.append(cert_summary(c))
+        certs.append(c["summary"])
     fixed = [float(np.mean([h["tau_fixed"][i] for h in report["heads"]])) for i in range(len(lengths))]
-    return {"C": C, "alpha": alpha, "k": ks, "tau_adaptive": tau, "tau_fixed": fixed, **_merge(certs)}
+    return {"C": C, "alpha": alpha, "k": ks, "tau_adaptive": tau, "tau_fixed": fixed,
+            **_certificate(merge(certs))}
 
 
-# --- evidence -------------------------------------------------------------------------------
-
-CHECK_N = 32
-
-
-@register("exp:real-model", level="sampled", tool="transformers",
-          domain=f"all-MiniLM-L6-v2, every layer and head, 2 windows of n={CHECK_N} pydoc tokens")
-def _real_model_evidence() -> Outcome:
-    net, tok = load()
-    t = head_tensors(net, token_windows(tok, default_texts(), CHECK_N, 2))
-    p = scores(t["q"], t["k"]).softmax(-1)
-    diff = (p - t["attentions"]).abs().max().item()
-    c = cert_summary(certify(t, K_FIXED))
-    ok = diff < 1e-5 and c["violations"] == 0
-    return Outcome(ok, f"recomputed softmax(QK^T/sqrt d) vs output_attentions: max |diff| {diff:.2g}; "
-                       f"top-{K_FIXED} error / certificate 2 tau max||v|| at most {c['max_ratio']:.3g} "
-                       f"({c['violations']} of {c['rows']} rows over it)")
+def _certificate(summary: dict) -> dict:
+    """The report's view of an audit summary: worst ratio, violations, rows."""
+    return {c: summary[c] for c in ("max_ratio", "violations", "rows")}

@@ -1,6 +1,6 @@
 """Sampled evidence for exp:condensation: a live, seeded, small condensation run.
 
-Two tiny byte-level GPTs (`condensation_experiment.QUICK_BASE`: 2 layers, context 32, 30 steps, a few
+Two tiny byte-level GPTs (`experiments.condensation.QUICK_BASE`: 2 layers, context 32, 30 steps, a few
 seconds) train from the same seed on the pydoc corpus, one with lambda = 0 and one with lambda = 1. On
 the validation split, the one trained with L_k must have the smaller mean tail mass tau_k (the loss does
 what it is for), and in both, on every layer, head and query row, top-k attention on the layer's own
@@ -10,26 +10,8 @@ The full experiment (a 4-layer model, 800 steps per lambda) is in book/data/cond
 
 from __future__ import annotations
 
-import dataclasses
-import tempfile
-
+from natsparse.experiments.condensation import quick_pair
 from natsparse.proofs import Outcome, register
-
-from .condensation_experiment import QUICK_BASE
-
-
-def quick_pair() -> dict:
-    """Train and evaluate lambda = 0 and lambda = 1 at QUICK_BASE; returns {lambda: evaluation}."""
-    from .condense import evaluate, load_corpus, load_model, train
-
-    corpus, out = load_corpus(), {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for lam in (0.0, 1.0):
-            cfg = dataclasses.replace(QUICK_BASE, lam=lam)
-            train(cfg, f"{tmp}/lam{lam:g}", corpus, progress=False, val_windows=8)
-            model, _, _ = load_model(f"{tmp}/lam{lam:g}")
-            out[lam] = evaluate(model, cfg, corpus, windows=64)
-    return out
 
 
 @register("exp:condensation", level="sampled", tool="torch",

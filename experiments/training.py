@@ -1,6 +1,6 @@
 """Condensation training (exp:condensation): a byte-level GPT trained with L_LM + lambda * L_k.
 
-`train` trains one `TinyGPT` on a text corpus with the sparsity loss L_k (`condensation.sparsity_loss`,
+`train` trains one `TinyGPT` on a text corpus with the sparsity loss L_k (`numeric.loss.sparsity_loss`,
 def:sparsity-loss) added with weight lambda, seeded, with a progress bar, a JSON log and checkpoints that
 make it resumable: an interrupted run started again with the same output folder goes on from its last
 checkpoint with the same batches it would have drawn. Ctrl-C is deferred to the end of the running step,
@@ -28,55 +28,21 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from . import batched
-from .condensation import causal_adaptive_k, sparsity_loss
+from natsparse.numeric import batched
+from natsparse.numeric.loss import causal_adaptive_k, sparsity_loss
+
+from .audit import merge, summarise
+from .corpus import Corpus, load_corpus
 from .tiny_gpt import GPTConfig, TinyGPT
 
-__all__ = ["CheckpointError", "Corpus", "TrainConfig", "evaluate", "load_corpus", "load_model", "train"]
+__all__ = ["CheckpointError", "TrainConfig", "evaluate", "load_model", "train"]
 
 FORMAT = "natsparse-condense/1"
 CHECKPOINT, LOG = "checkpoint.pt", "log.json"
-AUDIT_SLACK = 1e-12  # float64 rounding allowance of the certificate audit, per unit of max|v| (evaluate)
 
 
 class CheckpointError(ValueError):
     """A checkpoint that cannot be used: unreadable, partial, of another format or another run."""
-
-
-@dataclass(frozen=True)
-class Corpus:
-    """Byte ids of the training and validation splits, and where the text came from."""
-
-    train: torch.Tensor
-    val: torch.Tensor
-    source: str
-
-
-def load_corpus(paths: list[str | Path] | None = None, val_fraction: float = 0.1) -> Corpus:
-    """The text as bytes, split by position: the first 1 - val_fraction trains, the rest validates.
-
-    Without paths: the standard library's `pydoc_data.topics` (the Python reference topics, about
-    465 kB), topics joined in sorted order, so every machine gets the same corpus offline.
-    """
-    if not (isinstance(val_fraction, float) and 0 < val_fraction < 1):
-        raise ValueError(f"val_fraction must be a float in (0, 1), got {val_fraction!r}")
-    if paths:
-        parts, names = [], []
-        for p in paths:
-            path = Path(p)
-            if not path.is_file():
-                raise ValueError(f"text files must exist and be readable, got {str(p)!r}")
-            parts.append(path.read_bytes())
-            names.append(path.name)
-        data, source = b"\n\n".join(parts), "files: " + ", ".join(names)
-    else:
-        from pydoc_data.topics import topics
-
-        data = "\n\n".join(topics[key] for key in sorted(topics)).encode("utf-8")
-        source = "pydoc_data.topics (Python standard library)"
-    ids = torch.frombuffer(bytearray(data), dtype=torch.uint8).to(torch.int64)
-    cut = int(len(ids) * (1 - val_fraction))
-    return Corpus(train=ids[:cut], val=ids[cut:], source=source)
 
 
 def _check_corpus_fits(corpus: Corpus, context: int) -> None:
@@ -369,7 +335,7 @@ def evaluate(model: TinyGPT, cfg: TrainConfig, corpus: Corpus | None = None, *, 
       sees all `context` keys), and the audit of thm:output-error: top-k attention on the layer's own
       q, k, v at the inference k, in float64, against dense attention: the largest error/bound ratio
       over rows whose bound exceeds 1e3 times the rounding allowance, the number of rows whose error
-      exceeds the bound 2 tau max|v| (beyond float64 rounding, AUDIT_SLACK * (1 + max|v|)), and the
+      exceeds the bound 2 tau max|v| (beyond float64 rounding, `audit.SLACK` * (1 + max|v|)), and the
       means over rows of the bound (the certified top-k error) and of the measured error.
     """
     if not isinstance(model, TinyGPT) or not isinstance(cfg, TrainConfig):
@@ -382,8 +348,8 @@ def evaluate(model: TinyGPT, cfg: TrainConfig, corpus: Corpus | None = None, *, 
     k_inf, k_loss = cfg.inference_k(), cfg.loss_k()
     L = cfg.model.layers
     nll = {"dense": 0.0, "topk": 0.0}
-    tau_sum, keps, ratio, viol, rows = [0.0] * L, [[] for _ in range(L)], [0.0] * L, [0] * L, [0] * L
-    bound_sum, err_sum = [0.0] * L, [0.0] * L
+    tau_sum, keps, rows = [0.0] * L, [[] for _ in range(L)], [0] * L
+    audits_by_layer: list[list[dict]] = [[] for _ in range(L)]
     model.eval()
     with torch.no_grad():
         for i in range(0, len(w), batch):
@@ -392,22 +358,13 @@ def evaluate(model: TinyGPT, cfg: TrainConfig, corpus: Corpus | None = None, *, 
             nll["dense"] += F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="sum").item()
             logits_k, _, _ = model(x, top_k=k_inf)
             nll["topk"] += F.cross_entropy(logits_k.flatten(0, 1), y.flatten(), reduction="sum").item()
-            for layer, (p, audit) in enumerate(zip(probs, audits, strict=True)):
+            for layer, (p, a) in enumerate(zip(probs, audits, strict=True)):
                 n_rows = p.shape[0] * p.shape[1] * p.shape[2]
                 tau_sum[layer] += sparsity_loss(p.double(), k_loss).item() * n_rows
                 rows[layer] += n_rows
                 last = p[:, :, -1, :].double().clamp(min=1e-300)  # a float32 0 is a mass below 1e-45
                 keps[layer].append(batched.k_eps(torch.log(last), eps).flatten())
-                # o and o_hat are float64 sums of <= context terms: each is within context * 2^-53 * vmax
-                # (< 1e-13 vmax here) of exact, so an error beyond bound + SLACK * (1 + vmax) is real.
-                slack = AUDIT_SLACK * (1 + audit.vmax)
-                viol[layer] += int((audit.error > audit.bound + slack).sum())
-                # The ratio is informative only where the bound dwarfs that rounding.
-                big = audit.bound > 1e3 * slack
-                if big.any():
-                    ratio[layer] = max(ratio[layer], float((audit.error[big] / audit.bound[big]).max()))
-                bound_sum[layer] += float(audit.bound.sum())
-                err_sum[layer] += float(audit.error.sum())
+                audits_by_layer[layer].append(summarise(a))
     tokens = len(w) * cfg.model.context
     out = {"windows": len(w), "tokens": tokens, "k_inference": k_inf, "eps": eps}
     for mode in ("dense", "topk"):
@@ -416,10 +373,12 @@ def evaluate(model: TinyGPT, cfg: TrainConfig, corpus: Corpus | None = None, *, 
     out["layers"] = []
     for layer in range(L):
         ke = torch.cat(keps[layer]).double()
+        cert = merge(audits_by_layer[layer])
         out["layers"].append({"layer": layer, "tau_mean": tau_sum[layer] / rows[layer],
                               "k_eps_median": float(ke.median()), "k_eps_mean": float(ke.mean()),
-                              "certificate_mean": bound_sum[layer] / rows[layer],
-                              "error_mean": err_sum[layer] / rows[layer],
-                              "certificate_max_ratio": ratio[layer], "certificate_violations": viol[layer]})
+                              "certificate_mean": cert["bound_sum"] / cert["rows"],
+                              "error_mean": cert["error_sum"] / cert["rows"],
+                              "certificate_max_ratio": cert["max_ratio"],
+                              "certificate_violations": cert["violations"]})
     out["tau_mean"] = sum(r["tau_mean"] for r in out["layers"]) / L
     return out

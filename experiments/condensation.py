@@ -1,7 +1,7 @@
 """exp:condensation: train the same byte-level GPT at several lambda, evaluate each, write one JSON.
 
-Each run trains (or resumes) in its own folder under `runs_dir` (`condense.train`), then is evaluated on
-the validation split (`condense.evaluate`): dense and top-k-inference perplexity, and per layer tau_k,
+Each run trains (or resumes) in its own folder under `runs_dir` (`training.train`), then is evaluated on
+the validation split (`training.evaluate`): dense and top-k-inference perplexity, and per layer tau_k,
 k_eps and the certificate audit. The report records the exact command that regenerates it, the machine,
 and every run's configuration, training curve and training time.
 """
@@ -11,15 +11,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import platform
+import tempfile
 from pathlib import Path
 
 import torch
 
-from .condense import FORMAT, Corpus, TrainConfig, atomic_write, evaluate, load_corpus, load_model, train
+from .corpus import Corpus, load_corpus
 from .machine import cpu_model
 from .tiny_gpt import GPTConfig
+from .training import FORMAT, TrainConfig, atomic_write, evaluate, load_model, train
 
-__all__ = ["DEFAULT_RUNS", "QUICK_BASE", "run_experiment", "run_name"]
+__all__ = ["DEFAULT_RUNS", "QUICK_BASE", "quick_pair", "run_experiment", "run_name"]
 
 # lambda = 0 is the baseline; three lambda > 0 at fixed k = 8; one run with the per-row k = ceil(n^0.5)
 # (alpha = 1, C = 0.5: k = 12 at n = 128).
@@ -78,3 +80,15 @@ def run_experiment(runs_dir: str | Path, *, base: TrainConfig | None = None,
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, lambda p: p.write_text(json.dumps(report, indent=1) + "\n"))
     return report
+
+
+def quick_pair() -> dict:
+    """Train and evaluate lambda = 0 and lambda = 1 at QUICK_BASE (seconds); returns {lambda: evaluation}."""
+    corpus, out = load_corpus(), {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for lam in (0.0, 1.0):
+            cfg = dataclasses.replace(QUICK_BASE, lam=lam)
+            train(cfg, f"{tmp}/lam{lam:g}", corpus, progress=False, val_windows=8)
+            model, _, _ = load_model(f"{tmp}/lam{lam:g}")
+            out[lam] = evaluate(model, cfg, corpus, windows=64)
+    return out

@@ -18,7 +18,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["GPTConfig", "LayerAudit", "TinyGPT"]
+from natsparse.kernels import topk_attention
+
+from .audit import audit as certificate_audit
+
+__all__ = ["GPTConfig", "TinyGPT"]
 
 
 @dataclass(frozen=True)
@@ -43,21 +47,6 @@ class GPTConfig:
         return asdict(self)
 
 
-@dataclass
-class LayerAudit:
-    """One layer's top-k certificate on one batch, per (batch, head, query) row.
-
-    tau: the discarded softmax mass tau_k; error: ``max_d |o_d - o_hat_d|`` of the head's output;
-    vmax: ``max |v_jd|`` over the visible keys j and coordinates d; bound: ``2 tau vmax``
-    (thm:output-error, entrywise form).
-    """
-
-    tau: torch.Tensor
-    error: torch.Tensor
-    vmax: torch.Tensor
-    bound: torch.Tensor
-
-
 class _Attention(nn.Module):
     def __init__(self, cfg: GPTConfig):
         super().__init__()
@@ -77,27 +66,10 @@ class _Attention(nn.Module):
             probs = torch.softmax(s.masked_fill(self.causal[:T, :T], float("-inf")), dim=-1)
             y = probs @ v
             if audit_k is not None:
-                audit = _audit(q, k, v, audit_k)
+                audit = certificate_audit(q, k, v, audit_k, is_causal=True, ord=math.inf)
         else:
-            from natsparse.kernels import topk_attention
-
             y = topk_attention(q, k, v, top_k=min(top_k, T), is_causal=True, backend="torch")
         return self.proj(y.transpose(1, 2).reshape(B, T, W)), probs, audit
-
-
-def _audit(q, k, v, top_k: int) -> LayerAudit:
-    """Top-k attention on the layer's own q, k, v through natsparse.kernels against dense attention,
-    both in float64, so the comparison measures top-k's error and not the model's float32 rounding."""
-    from natsparse.kernels import topk_attention
-
-    with torch.no_grad():
-        q, k, v = q.double(), k.double(), v.double()
-        dense = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        sparse, stats = topk_attention(q, k, v, top_k=min(top_k, q.shape[-2]), is_causal=True,
-                                       return_stats=True, backend="torch")
-        vmax = v.abs().amax(-1).cummax(dim=-1).values  # max over the keys row i sees (j <= i)
-        return LayerAudit(tau=stats.tail_mass, error=(dense - sparse).abs().amax(-1), vmax=vmax,
-                          bound=2 * stats.tail_mass * vmax)
 
 
 class _Block(nn.Module):
@@ -143,7 +115,8 @@ class TinyGPT(nn.Module):
         idx: int64 byte ids (B, T) with T <= context. top_k=None runs dense attention and returns each
         layer's probabilities (B, H, T, T), differentiable; top_k=k runs every layer's attention as
         certified top-k attention (natsparse.kernels) and returns no probabilities. audit_k=k (dense
-        only) also runs top-k attention on each layer's own q, k, v and returns its `LayerAudit`.
+        only) also runs top-k attention on each layer's own q, k, v and returns its `audit.Audit`
+        (entrywise form: max-norms over coordinates).
         """
         if not isinstance(idx, torch.Tensor) or idx.dtype != torch.int64 or idx.ndim != 2:
             raise TypeError("idx must be an int64 tensor of shape (batch, length)")

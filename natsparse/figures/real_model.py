@@ -1,4 +1,4 @@
-"""Figures of book/real_model.md, drawn from a report of `natsparse.numeric.real_model.study`.
+"""Figures of book/real_model.md, drawn from a report of `natsparse.experiments.real_model.study`.
 
 Each function takes the report dict (as written to benchmarks/results/real_model.json) and returns
 a matplotlib Figure made through pyplot, so a notebook's inline backend shows it.
@@ -6,9 +6,10 @@ a matplotlib Figure made through pyplot, so a notebook's inline backend shows it
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+
+from .style import plt
 
 _LAYER_COLOURS = plt.get_cmap("viridis")
 

@@ -5,7 +5,7 @@ On seeded float64 inputs (a few shapes, causal and not, ties included) the dispa
 every query row, the tail mass, both log-sum-exps and the output of `numeric.mp` at 50
 digits to float64 accuracy, and its certificate 2 tau max_j ||v_j|| must bound the measured
 distance to the dense 50-digit output. The full kernel tests (Triton in the interpreter,
-Hypothesis over shapes and adversarial scores) live in tests/test_kernels.py.
+Hypothesis over shapes and adversarial scores) live in tests/kernels/.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ import numpy as np
 import torch
 
 from natsparse.kernels import topk_attention
+from natsparse.numeric import mp
 from natsparse.proofs import Outcome, register
-
-from . import mp
 
 # (B, H, M, N, D, Dv, top_k, is_causal, integer q and k: ties). D = 4 and 16 make the scale
 # 1/sqrt(D) a power of two, so tied scores stay exactly tied in the kernel and in mpmath.

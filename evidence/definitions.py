@@ -18,10 +18,9 @@ import numpy as np
 import sympy as sp
 from flint import arb as Arb
 
+from natsparse.numeric import arb as ab
+from natsparse.numeric import mp
 from natsparse.proofs import Outcome, register
-
-from . import arb as ab
-from . import mp
 
 ROWS = [
     [Fraction(1, 2), Fraction(-3, 4), Fraction(5, 8)],
@@ -141,6 +140,4 @@ for _id, _fn, _tool in [
     ("def:tail-mass", _tail, "sympy+arb"), ("def:eps-k-sparse", _eps_k, "sympy+mpmath"),
     ("def:threshold-attention", _threshold, "sympy+arb"), ("def:sparsity-loss", _loss, "sympy+mpmath"),
 ]:
-    _run = _check(_fn)
-    _run.__qualname__ = f"definition:{_id}"
-    register(_id, level="certified", tool=_tool, domain=DOMAIN)(_run)
+    register(_id, level="certified", tool=_tool, domain=DOMAIN, name=f"definition:{_id}")(_check(_fn))

@@ -1,15 +1,16 @@
 """Figures of the Gaussian-model chapters (book/gaussian.md, book/asymptotics.md).
 
 Each function takes the JSON-ready dicts written by benchmarks/gaussian_experiments.py (or the
-same structure computed live by numeric.gaussian_evidence) and returns a matplotlib Figure made
+same structure computed live by natsparse.evidence.gaussian) and returns a matplotlib Figure made
 through pyplot, so a notebook's inline backend shows it at the end of the cell.
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+
+from .style import plt
 
 
 def k_eps_scaling(runs: dict) -> Figure:

@@ -6,8 +6,9 @@ matplotlib Figure made through pyplot, so a notebook's inline backend shows it.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+
+from .style import plt
 
 _COLOURS = plt.get_cmap("plasma")
 

@@ -1,4 +1,5 @@
-"""Seeded Monte Carlo evidence (`sampled`, tool monte-carlo) for every Gaussian-model result.
+"""Evidence for the Gaussian model: SymPy derivations (`certified`) and seeded Monte Carlo
+(`sampled`, tool monte-carlo) for every Gaussian-model result.
 
 Each check is fast (a few thousand rows at n <= 4096) and reproducible (fixed seeds). Every
 statistical decision has a false-alarm probability <= FALSE_ALARM (1e-6):
@@ -20,11 +21,12 @@ from functools import cache
 import mpmath
 import numpy as np
 
+from natsparse.experiments import gaussian as runs
+from natsparse.numeric import gaussian as G
+from natsparse.numeric import montecarlo as MC
+from natsparse.numeric import stats
 from natsparse.proofs import Outcome, register
-
-from . import gaussian as G
-from . import montecarlo as MC
-from . import stats
+from natsparse.proofs import gaussian_derivations as D
 
 FALSE_ALARM = 1e-6
 DELTA = 0.05                      # failure probability tested in the fast whp checks
@@ -176,26 +178,15 @@ def _k_eps_evidence() -> Outcome:
 
 # --- trends in n and beta: disjoint median intervals --------------------------------------------
 
-def median_trend(values_by_x: dict, direction: str, alpha: float = FALSE_ALARM) -> tuple[bool, list]:
-    """True when consecutive medians are certainly ordered (`direction` "up" or "down")."""
-    ivs = [(x, stats.quantile_interval(v, 0.5, alpha / 2)) for x, v in values_by_x.items()]
-    ok = True
-    for (_, (lo1, hi1)), (_, (lo2, hi2)) in zip(ivs, ivs[1:], strict=False):
-        ok &= (lo2 > hi1) if direction == "up" else (hi2 < lo1)
-    return ok, ivs
+def median_trend(values_by_x: dict, direction: str) -> tuple[bool, list]:
+    """`stats.medians_ordered` at this module's false-alarm probability."""
+    return stats.medians_ordered(values_by_x, direction, FALSE_ALARM)
 
 
 @cache
 def window_run(gamma: float, C: float, k_fixed: int = 4, rows: int = TREND_ROWS) -> dict:
     """tau for the fixed window k_fixed and for ceil(n^C) at beta = sqrt(2 gamma ln n), n in TREND_N."""
-    out = {}
-    for n in TREND_N:
-        beta = float(G.beta_of_gamma(n, gamma))
-        ka = min(n, math.ceil(n**C))
-        v = MC.collect(n, beta, rows, [MC.tau_name(k_fixed), MC.tau_name(ka)], k=(k_fixed, ka), seed=SEED + n)
-        out[n] = {"beta": beta, "k_adaptive": ka, "fixed": v[MC.tau_name(k_fixed)],
-                  "adaptive": v[MC.tau_name(ka)]}
-    return out
+    return runs.windows(gamma, C, k_fixed, TREND_N, lambda n: rows, seed=SEED)
 
 
 WINDOW = {"gamma": 0.5, "C": 0.9, "k": 4}
@@ -254,9 +245,8 @@ PHASE_N = (256, 1024, 4096)
 
 @cache
 def phase_run(gamma: float, rows: int = 400, top: int = 4) -> dict:
-    """Mass of the top `top` weights, 1 - tau_top, at beta = sqrt(2 gamma ln n)."""
-    return {n: 1 - MC.collect(n, float(G.beta_of_gamma(n, gamma)), rows, [MC.tau_name(top)], k=(top,),
-                              seed=SEED + n)[MC.tau_name(top)] for n in PHASE_N}
+    """Mass of the top `top` weights, 1 - tau_top, at beta = sqrt(2 gamma ln n), n in PHASE_N."""
+    return runs.phase(gamma, PHASE_N, lambda n: rows, top=top, seed=SEED)
 
 
 @register("prop:phase-diagram", level="sampled", tool="monte-carlo",
@@ -281,22 +271,10 @@ SCALING_EPS = 0.1
 SLOPE_TOL = 0.05
 
 
-def fitted_slope(ns, ks) -> float:
-    """Least-squares slope of log k against log n."""
-    return float(np.polyfit(np.log(np.asarray(ns, float)), np.log(np.asarray(ks, float)), 1)[0])
-
-
 @cache
 def scaling_run(gamma: float, rows: int = 24) -> dict:
-    """Mean k_eps per n (Monte Carlo) and the k-eps rule's n Phi_c(beta(n) + Phi^-1(eps))."""
-    mc, rule = [], []
-    for n in SCALING_N:
-        beta = float(G.beta_of_gamma(n, gamma))
-        v = MC.collect(n, beta, rows, [MC.k_eps_name(SCALING_EPS)], eps_mass=(SCALING_EPS,), seed=SEED + n)
-        mc.append(float(v[MC.k_eps_name(SCALING_EPS)].mean()))
-        rule.append(float(G.k_eps_rule(beta, SCALING_EPS, n)["k"]))
-    return {"n": list(SCALING_N), "k_eps": mc, "rule": rule, "slope": fitted_slope(SCALING_N, mc),
-            "rule_slope": fitted_slope(SCALING_N, rule), "limit": 1 - gamma}
+    """Mean k_eps per n in SCALING_N (Monte Carlo) and the k-eps rule, with fitted slopes."""
+    return runs.scaling(gamma, SCALING_N, lambda n: rows, eps=SCALING_EPS, seed=SEED)
 
 
 @register("exp:k-eps-scaling", level="sampled", tool="monte-carlo",
@@ -316,3 +294,25 @@ def _scaling_experiment() -> Outcome:
 def _whp_experiment() -> Outcome:
     out = _sparse_evidence()
     return Outcome(out.passed, "failure frequency of thm:sparse-whp: " + out.detail)
+
+
+# --- SymPy derivations (natsparse.proofs.gaussian_derivations) -------------------------------------
+
+@register("lem:lognormal-tilt", level="certified", tool="sympy",
+          domain="every beta > 0, every real t (integrals against the N(0, beta^2) density)")
+def _tilt_derivation() -> Outcome:
+    return Outcome(True, f"SymPy integrated and matched {D.check_lognormal_tilt()} expectations")
+
+
+@register("lem:conditional-gaussian", level="certified", tool="sympy",
+          domain=f"every d <= {D.D_MAX}, symbolic W^T x, sigma, c (log-MGF by integration)")
+def _conditional_derivation() -> Outcome:
+    return Outcome(True, f"log-MGF of s_j | x is theta^2 beta^2/2 for d = 1..{D.check_conditional_gaussian()}"
+                         "; ||W^T x|| <= ||W||_op ||x|| is the definition of the operator norm")
+
+
+@register("prop:norm-sparsity", level="certified", tool="sympy",
+          domain="every beta >= 0, every eps in (0, 1) (derivative and its sign)")
+def _norm_derivation() -> Outcome:
+    D.check_norm_sparsity()
+    return Outcome(True, "d/dbeta Phi_c(beta + Phi^-1(eps)) = -phi(...) < 0, sign decided by SymPy")

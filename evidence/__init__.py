@@ -1,0 +1,91 @@
+"""natsparse.evidence — every registered check of the project, and the computed status.
+
+One module per family registers its evidence with `natsparse.proofs.register`:
+`definitions`, `deterministic` (SymPy proofs, mpmath panels, arb certificates), `gaussian`
+(SymPy derivations, Monte Carlo), `kernel`, `real_model` and `condensation`. `load()` imports
+them all, explicitly, so `status()` always sees every piece of evidence, whatever was imported
+before. `run()` runs one piece once per process; with `cache=True` it also reads and writes the
+on-disk cache of `natsparse.evidence.cache` (the CLI's default), which is keyed by a hash of the
+package's source, so a stale outcome is never read as fresh.
+
+    >>> from natsparse.evidence import status
+    >>> status("def:attention")
+    'certified'
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+
+from natsparse.proofs import Evidence, EvidenceRun, Outcome, evidence_for, get, status_from
+
+FAMILIES = ("definitions", "deterministic", "gaussian", "kernel", "real_model", "condensation")
+
+_RUNS: dict[str, EvidenceRun] = {}
+
+
+def load() -> None:
+    """Register the evidence of every family (idempotent: a module registers once)."""
+    for family in FAMILIES:
+        importlib.import_module(f"{__name__}.{family}")
+
+
+def all_evidence(result_id: str) -> list[Evidence]:
+    """Every piece of evidence for `result_id`, after `load()`."""
+    load()
+    return evidence_for(result_id)
+
+
+def _execute(ev: Evidence) -> EvidenceRun:
+    t0 = time.perf_counter()
+    try:
+        out = ev.run()
+        if not isinstance(out, Outcome):
+            out = Outcome(False, f"evidence returned {type(out).__name__}, not Outcome")
+    except Exception as exc:  # a crashing check is a failing check, shown as such
+        out = Outcome(False, f"{type(exc).__name__}: {exc}")
+    return EvidenceRun(ev, out, time.perf_counter() - t0)
+
+
+def run(ev: Evidence, *, cache: bool = False, refresh: bool = False) -> EvidenceRun:
+    """Run one piece of evidence once per process; exceptions fail it.
+
+    cache=True: take the outcome from the on-disk cache when it was computed from the same source
+    and parameters, and store a fresh one there. refresh=True: run it again in any case.
+    """
+    from . import cache as disk
+
+    if refresh:
+        _RUNS.pop(ev.key, None)
+    if ev.key not in _RUNS:
+        hit = disk.read(ev) if cache and not refresh else None
+        _RUNS[ev.key] = hit or _execute(ev)
+        if cache and hit is None:
+            disk.write(_RUNS[ev.key])
+    return _RUNS[ev.key]
+
+
+def runs(result_id: str, *, cache: bool = False, refresh: bool = False) -> list[EvidenceRun]:
+    """Every piece of evidence for `result_id`, run (see `run`)."""
+    return [run(ev, cache=cache, refresh=refresh) for ev in all_evidence(result_id)]
+
+
+def status(result_id: str, *, cache: bool = False, refresh: bool = False,
+           _seen: frozenset[str] = frozenset()) -> str:
+    """Computed status of `result_id`: failed, stated, encoded, sampled, certified or fully-certified.
+
+    Runs (once per process) every piece of evidence registered for the result, of every family.
+    """
+    r = get(result_id)
+    done = runs(result_id, cache=cache, refresh=refresh)
+    if result_id in _seen:
+        raise RuntimeError(f"cycle in `uses` through {result_id}")
+    seen = _seen | {result_id}
+    return status_from(
+        has_formula=r.formula is not None, levels=[x.evidence.level for x in done],
+        passed=all(x.outcome.passed for x in done),
+        uses_full=lambda: all(status(u, cache=cache, _seen=seen) == "fully-certified" for u in r.uses))
+
+
+__all__ = ["FAMILIES", "all_evidence", "load", "run", "runs", "status"]
