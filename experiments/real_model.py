@@ -28,7 +28,7 @@ import torch
 from scipy import stats as sps
 
 from natsparse.numeric import batched, stats
-from natsparse.numeric import gaussian as G
+from natsparse.numeric.bounds import compile_bound
 
 from .audit import audit, merge, summarise
 from .corpus import pydoc_text
@@ -278,13 +278,14 @@ def study(model=None, texts=None, lengths=DEFAULT_LENGTHS, progress: bool = True
 def _summarise(per_n, lengths, layers, net, eps, k_fixed, bootstrap) -> dict:
     """Per-head summary of the per-length arrays (L, B, H, n)."""
     ops, fros = weight_norms(net)
+    _, rule = compile_bound("prop:k-eps-rule", module="numpy")   # the k-eps rule, over arrays of beta
     rng = np.random.default_rng(SEED)
     L, B, H, _ = per_n[0]["k_eps"].shape
     heads = []
     for li in range(L):
         for h in range(H):
             k_med = [float(np.median(m["k_eps"][li, :, h])) for m in per_n]
-            pred = [float(np.median([float(G.k_eps_rule(b, eps, n)["k"]) for b in m["beta_hat"][li, :, h]]))
+            pred = [n * float(np.median(rule(m["beta_hat"][li, :, h], eps)))
                     for n, m in zip(lengths, per_n, strict=True)]
             boot = []
             for _ in range(bootstrap):

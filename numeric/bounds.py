@@ -64,7 +64,14 @@ def compile_bound(result_id: str, index: int = 0, module: str = "mpmath"):
         raise ValueError(f"index must be in [0, {len(rels)}) for {result_id}, got {index}")
     rhs = rels[index].rhs
     syms = sorted((x for x in rhs.free_symbols if isinstance(x, sp.Symbol)), key=str)
-    return syms, sp.lambdify(syms, rhs, modules=module)
+    # scipy supplies the special functions (erfc, erfcinv) that numpy lacks; mpmath has no erfcinv
+    modules = {"numpy": ["scipy", "numpy"], "mpmath": [{"erfcinv": _mp_erfcinv}, "mpmath"]}.get(module, module)
+    return syms, sp.lambdify(syms, rhs, modules=modules)
+
+
+def _mp_erfcinv(x):
+    """erfc^{-1}(x) = erf^{-1}(1 - x) in mpmath, at the working precision."""
+    return mpmath.erfinv(1 - mpmath.mpf(x))
 
 
 def evaluate(result_id: str, **params) -> dict[str, object]:

@@ -20,7 +20,7 @@ import numbers
 import mpmath
 from scipy.stats import binom
 
-from .bounds import register_bound
+from .bounds import compile_bound, register_bound
 from .validate import as_open_unit
 
 DPS = 30
@@ -133,10 +133,16 @@ def lognormal_tilt(beta, t, n=1) -> dict:
 
 @register_bound("prop:k-eps-rule")
 def k_eps_rule(beta, eps, n=1) -> dict:
-    """Limiting fraction Phi_c(beta + Phi^{-1}(eps)) of keys carrying 1 - eps of the mass."""
+    """Limiting fraction Phi_c(beta + Phi^{-1}(eps)) of keys carrying 1 - eps of the mass: the
+    registry's formula of prop:k-eps-rule, lambdified (`bounds.compile_bound`, the one k-eps rule).
+
+    >>> round(float(k_eps_rule(1.0, 0.1, 1000)["k"]), 3)
+    610.856
+    """
     b, e, nn = as_beta(beta), as_open_unit(eps, "eps"), as_n(n)
+    _, fraction = compile_bound("prop:k-eps-rule")
     with mpmath.workdps(DPS):
-        f = normal_sf(b + normal_ppf(e))
+        f = fraction(mpmath.mpf(b), mpmath.mpf(e))
         return {"fraction": f, "k": nn * f}
 
 
@@ -145,8 +151,7 @@ def norm_sparsity(beta, eps) -> dict:
     """The k-eps fraction and its derivative in beta, -phi(beta + Phi^{-1}(eps)) < 0."""
     b, e = as_beta(beta), as_open_unit(eps, "eps")
     with mpmath.workdps(DPS):
-        x = b + normal_ppf(e)
-        return {"fraction": normal_sf(x), "derivative": -normal_pdf(x)}
+        return {"fraction": k_eps_rule(b, e)["fraction"], "derivative": -normal_pdf(b + normal_ppf(e))}
 
 
 @register_bound("prop:phase-diagram")
