@@ -65,7 +65,8 @@ def compile_bound(result_id: str, index: int = 0, module: str = "mpmath"):
     rhs = rels[index].rhs
     syms = sorted((x for x in rhs.free_symbols if isinstance(x, sp.Symbol)), key=str)
     # scipy supplies the special functions (erfc, erfcinv) that numpy lacks; mpmath has no erfcinv
-    modules = {"numpy": ["scipy", "numpy"], "mpmath": [{"erfcinv": _mp_erfcinv}, "mpmath"]}.get(module, module)
+    modules = {"numpy": ["scipy", "numpy"],
+               "mpmath": [{"erfcinv": _mp_erfcinv}, "mpmath"]}.get(module, module)
     return syms, sp.lambdify(syms, rhs, modules=modules)
 
 
