@@ -11,7 +11,7 @@ from natsparse.evidence import status
 from natsparse.proofs import evidence, get, registry
 from natsparse.proofs.result import KINDS, Result
 
-THEORY = Path(__file__).resolve().parents[2] / "shared" / "THEORY.md"
+THEORY = Path(__file__).resolve().parents[3] / "shared" / "THEORY.md"
 DETERMINISTIC = ["lem:tail-identity", "lem:output-factorization", "thm:output-error",
                  "lem:worst-case-error", "lem:eps-k-tail", "lem:gap-bound", "lem:topk-optimal",
                  "lem:tail-monotone", "lem:max-weight", "lem:loss-gradient", "thm:threshold-error"]

@@ -16,7 +16,7 @@ import pytest
 
 from natsparse.proofs import registry
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
 
 # registry kind -> the sphinx-proof directive the book must use for it
