@@ -1,8 +1,9 @@
 """Benchmark of certified top-k attention: time and peak memory, printed and saved as JSON.
 
 CPU (always): the chunked reference (``topk_attention(backend="torch")``, which also returns
-the certificate τ) against the naive way (materialise the N×N scores, ``torch.topk``,
-softmax, gather) and dense ``scaled_dot_product_attention``; B = H = 1, M = N, D = 64, k = 64.
+the certificate τ) against the naive way (``kernels.reference.naive_topk_attention``: materialise
+the N×N scores, ``torch.topk``, softmax, gather) and dense ``scaled_dot_product_attention``;
+B = H = 1, M = N, D = 64, k = 64.
 Each (method, N) runs in its own subprocess, so peak memory is measured, not estimated: the
 growth of the process's peak resident set (``ru_maxrss``) during the first call, over the
 inputs already allocated (after a warm-up call on a tiny input). Times are measured side by
@@ -31,20 +32,11 @@ from pathlib import Path
 
 import torch
 
+from natsparse.kernels.reference import naive_topk_attention
 from timing import cpu_model, interleaved_times
 
 RESULTS = Path(__file__).parent / "results"
 METHODS = ("reference", "naive", "sdpa")
-
-
-def naive_topk(q, k, v, top_k, scale):
-    """Materialise all scores, torch.topk, softmax over the kept ones, gather the values."""
-    s = torch.matmul(q, k.transpose(-1, -2)) * scale
-    vals, idx = torch.topk(s, top_k, dim=-1)
-    w = torch.softmax(vals, dim=-1)
-    B, H, M, _ = q.shape
-    vg = v.gather(2, idx.reshape(B, H, M * top_k, 1).expand(-1, -1, -1, v.shape[-1]))
-    return torch.matmul(w.unsqueeze(-2), vg.reshape(B, H, M, top_k, -1)).squeeze(-2)
 
 
 def _call(method, q, k, v, top_k):
@@ -54,7 +46,7 @@ def _call(method, q, k, v, top_k):
     if method == "reference":
         return topk_attention(q, k, v, top_k=top_k, return_stats=True, backend="torch")
     if method == "naive":
-        return naive_topk(q, k, v, top_k, scale)
+        return naive_topk_attention(q, k, v, top_k, scale)
     return torch.nn.functional.scaled_dot_product_attention(q, k, v)
 
 
@@ -131,7 +123,7 @@ def gpu_benchmark(quick: bool) -> dict:
                 fns[f"triton k={top_k}"] = partial(
                     topk_attention, q, k, v, top_k=top_k, return_stats=True,
                     check_finite=False, backend="triton")
-                fns[f"naive k={top_k}"] = partial(naive_topk, q, k, v, top_k, d**-0.5)
+                fns[f"naive k={top_k}"] = partial(naive_topk_attention, q, k, v, top_k, d**-0.5)
             for name, fn in fns.items():
                 try:
                     ms = triton.testing.do_bench(fn)

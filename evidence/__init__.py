@@ -4,13 +4,16 @@ One module per family registers its evidence with `natsparse.proofs.register`:
 `definitions`, `deterministic` (SymPy proofs, mpmath panels, arb certificates), `gaussian`
 (SymPy derivations, Monte Carlo), `kernel`, `real_model` and `condensation`. `load()` imports
 them all, explicitly, so `status()` always sees every piece of evidence, whatever was imported
-before. `run()` runs one piece once per process; with `cache=True` it also reads and writes the
-on-disk cache of `natsparse.evidence.cache` (the CLI's default), which is keyed by a hash of the
-package's source, so a stale outcome is never read as fresh.
+before. Registering is cheap: the family modules import torch, flint, the numeric evaluators
+and the experiments only inside the functions that run the checks, so `natsparse list` can
+read cached outcomes without loading any of them. `run()` runs one piece once per process;
+with `cache=True` it also reads and writes the on-disk cache of `natsparse.evidence.cache`
+(the CLI's default), which is keyed by a hash of the package's source, so a stale outcome is
+never read as fresh; with `refresh=True` it runs the piece again (once per process).
 
     >>> from natsparse.evidence import status
     >>> status("def:attention")
-    'certified'
+    'fully-certified'
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from natsparse.proofs import Evidence, EvidenceRun, Outcome, evidence_for, get, 
 
 FAMILIES = ("definitions", "deterministic", "gaussian", "kernel", "real_model", "condensation")
 
-_RUNS: dict[str, EvidenceRun] = {}
+_RUNS: dict[str, EvidenceRun] = {}   # evidence key -> its run in this process (executed or read)
+_FRESH: set[str] = set()              # keys of the runs this process executed itself
 
 
 def load() -> None:
@@ -52,18 +56,24 @@ def run(ev: Evidence, *, cache: bool = False, refresh: bool = False) -> Evidence
     """Run one piece of evidence once per process; exceptions fail it.
 
     cache=True: take the outcome from the on-disk cache when it was computed from the same source
-    and parameters, and store a fresh one there. refresh=True: run it again in any case.
+    and parameters, and store a fresh one there. refresh=True: never read the disk cache; run the
+    piece again unless this process has already run it itself (so a refreshed `status` runs each
+    piece once, even when several results use it).
     """
     from . import cache as disk
 
-    if refresh:
-        _RUNS.pop(ev.key, None)
-    if ev.key not in _RUNS:
-        hit = disk.read(ev) if cache and not refresh else None
-        _RUNS[ev.key] = hit or _execute(ev)
-        if cache and hit is None:
-            disk.write(_RUNS[ev.key])
-    return _RUNS[ev.key]
+    done = _RUNS.get(ev.key)
+    if done is not None and (not refresh or ev.key in _FRESH):
+        return done
+    hit = disk.read(ev) if cache and not refresh else None
+    if hit is not None:
+        _RUNS[ev.key] = hit
+        return hit
+    _RUNS[ev.key] = done = _execute(ev)
+    _FRESH.add(ev.key)
+    if cache:
+        disk.write(done)
+    return done
 
 
 def runs(result_id: str, *, cache: bool = False, refresh: bool = False) -> list[EvidenceRun]:
@@ -85,7 +95,8 @@ def status(result_id: str, *, cache: bool = False, refresh: bool = False,
     return status_from(
         has_formula=r.formula is not None, levels=[x.evidence.level for x in done],
         passed=all(x.outcome.passed for x in done),
-        uses_full=lambda: all(status(u, cache=cache, _seen=seen) == "fully-certified" for u in r.uses))
+        uses_full=lambda: all(status(u, cache=cache, refresh=refresh, _seen=seen) == "fully-certified"
+                              for u in r.uses))
 
 
 __all__ = ["FAMILIES", "all_evidence", "load", "run", "runs", "status"]

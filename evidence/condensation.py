@@ -6,11 +6,11 @@ the validation split, the one trained with L_k must have the smaller mean tail m
 what it is for), and in both, on every layer, head and query row, top-k attention on the layer's own
 q, k, v must stay within the certificate 2 tau max|v| of dense attention (thm:output-error, float64).
 The full experiment (a 4-layer model, 800 steps per lambda) is in book/data/condensation.json.
+Registering is cheap: the experiment (torch) is imported when the check runs.
 """
 
 from __future__ import annotations
 
-from natsparse.experiments.condensation import quick_pair
 from natsparse.proofs import Outcome, register
 
 
@@ -18,6 +18,8 @@ from natsparse.proofs import Outcome, register
           domain="two seeded 30-step runs of a 2-layer byte GPT (lambda = 0, 1; k = 4), "
                  "64 validation windows")
 def _condensation_quick_run() -> Outcome:
+    from natsparse.experiments.condensation import quick_pair
+
     ev = quick_pair()
     base, cond = ev[0.0]["tau_mean"], ev[1.0]["tau_mean"]
     violations = sum(r["certificate_violations"] for e in ev.values() for r in e["layers"])

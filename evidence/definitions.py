@@ -6,21 +6,25 @@ k-subsets, comparisons decided by SymPy), and the arb implementation of `numeric
 `numeric.mp` must agree: each arb ball comes within 1e-75 of SymPy's value (80 digits), each
 kept set and count is identical. This ties the code every check uses to the definitions
 the proofs use.
+
+Registering is cheap: numpy, flint and the numeric layer are imported by the checks when they
+run, not when this module is imported (SymPy and mpmath come with `natsparse.proofs` anyway).
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import mpmath
-import numpy as np
 import sympy as sp
-from flint import arb as Arb
 
-from natsparse.numeric import arb as ab
-from natsparse.numeric import mp
 from natsparse.proofs import Outcome, register
+
+if TYPE_CHECKING:
+    import numpy as np
+    from flint import arb as Arb
 
 ROWS = [
     [Fraction(1, 2), Fraction(-3, 4), Fraction(5, 8)],
@@ -37,6 +41,10 @@ DOMAIN = f"{len(ROWS)} rational rows (n = 1..5, ties included), every k"
 def _encloses(ball: Arb, value: sp.Expr) -> bool:
     """The arb ball meets SymPy's value (evaluated to 80 digits, a ball of radius 1e-75): the
     implementation's result is within 1e-75 of the exact value of the definition."""
+    from flint import arb as Arb
+
+    from natsparse.numeric import arb as ab
+
     with ab.precision(90):
         return bool(ball.overlaps(Arb(str(sp.N(value, 80)), "1e-75")))
 
@@ -59,6 +67,8 @@ def _brute_topk(s, k: int) -> list[int]:
 
 
 def _floats(row) -> np.ndarray:
+    import numpy as np
+
     return np.array([float(x) for x in row])
 
 
@@ -72,6 +82,10 @@ def _check(fn):
 
 
 def _attention(row, _eps) -> int:
+    import numpy as np
+
+    from natsparse.numeric import arb as ab
+
     s, Z, a = _sym_row(row)
     balls = ab.softmax(_floats(row))
     v = [sp.Rational(j + 1, 4) * (-1) ** j for j in range(len(s))]  # dyadic: exact as floats
@@ -83,6 +97,8 @@ def _attention(row, _eps) -> int:
 
 
 def _topk(row, _eps) -> int:
+    from natsparse.numeric import arb as ab
+
     s, _Z, _a = _sym_row(row)
     for k in range(1, len(s) + 1):
         S = _brute_topk(s, k)
@@ -95,6 +111,8 @@ def _topk(row, _eps) -> int:
 
 
 def _tail(row, _eps) -> int:
+    from natsparse.numeric import arb as ab
+
     s, _Z, a = _sym_row(row)
     for k in range(1, len(s) + 1):
         S = _brute_topk(s, k)
@@ -104,6 +122,8 @@ def _tail(row, _eps) -> int:
 
 
 def _eps_k(row, eps) -> int:
+    from natsparse.numeric import mp
+
     _s, _Z, a = _sym_row(row)
     e = sp.Rational(eps.numerator, eps.denominator)
     count = sum(1 for x in a if (x - e).is_positive)
@@ -112,6 +132,8 @@ def _eps_k(row, eps) -> int:
 
 
 def _threshold(row, eps) -> int:
+    from natsparse.numeric import arb as ab
+
     s, Z, _a = _sym_row(row)
     e = sp.Rational(eps.numerator, eps.denominator)
     kept = [j for j in range(len(s)) if (s[j] - sp.log(Z) - sp.log(e)).is_nonnegative]
@@ -122,6 +144,11 @@ def _threshold(row, eps) -> int:
 
 
 def _loss(row, _eps) -> int:
+    from flint import arb as Arb
+
+    from natsparse.numeric import arb as ab
+    from natsparse.numeric import mp
+
     rows = [row, row[::-1], [x / 2 for x in row]]
     k = max(1, len(row) // 2)
     taus = []

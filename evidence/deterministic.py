@@ -6,17 +6,24 @@
 - `certified` (tool arb): on a seeded panel of random rows, arb *proves* every inequality of
   the result for each input (ball comparisons that are True only when certain). Identities
   are not certified this way (balls cannot prove an equality); SymPy proves those.
+
+Registering is cheap: the numeric layer (`numeric.checks` loads flint) is imported by the
+checks when they run. The results checked are the keys of `natsparse.proofs.symbolic.PROOFS`,
+which are those of `natsparse.numeric.CHECKS` (a test holds the two sets equal, and a sampled
+check fails if its result has no numeric check); the edge panel's size in the sampled domain
+is `EDGE_ROWS`, which the sampled check compares with `numeric.panel.edge_rows()` each run.
 """
 
 from __future__ import annotations
 
-from natsparse.numeric.checks import CHECKS
-from natsparse.numeric.panel import edge_rows, random_rows, run_panel
 from natsparse.proofs import Outcome, register
 from natsparse.proofs.symbolic import DOMAIN, PROOFS
 
 SAMPLE_ROWS, SAMPLE_SEED = 40, 20261122
 CERT_ROWS, CERT_SEED = 25, 7
+EDGE_ROWS = 10  # len(natsparse.numeric.panel.edge_rows()): part of the domain, checked when it runs
+#: the results with a numeric check (`natsparse.numeric.CHECKS`): those SymPy proves
+CHECKED = tuple(PROOFS)
 
 
 def _symbolic(result_id: str, prover, extra: str) -> None:
@@ -27,8 +34,16 @@ def _symbolic(result_id: str, prover, extra: str) -> None:
 
 def _sampled(result_id: str) -> None:
     @register(result_id, level="sampled", tool="mpmath", name=f"sampled:{result_id}",
-              domain=f"{len(edge_rows())} edge rows + {SAMPLE_ROWS} seeded random rows, n <= 300")
+              domain=f"{EDGE_ROWS} edge rows + {SAMPLE_ROWS} seeded random rows, n <= 300")
     def _run() -> Outcome:
+        from natsparse.numeric.checks import CHECKS
+        from natsparse.numeric.panel import edge_rows, random_rows, run_panel
+
+        if result_id not in CHECKS:
+            return Outcome(False, f"{result_id} has no check in natsparse.numeric.CHECKS")
+        if len(edge_rows()) != EDGE_ROWS:
+            return Outcome(False, f"the domain states {EDGE_ROWS} edge rows, numeric.panel.edge_rows() "
+                                  f"has {len(edge_rows())}: update EDGE_ROWS")
         recs = run_panel(result_id, edge_rows() + random_rows(SAMPLE_ROWS, SAMPLE_SEED),
                          SAMPLE_SEED)
         bad = [r for r in recs if not r.passed]
@@ -47,6 +62,8 @@ def _certified(result_id: str) -> None:
     @register(result_id, level="certified", tool="arb", name=f"certified:{result_id}",
               domain=f"{CERT_ROWS} seeded random rows (seed {CERT_SEED}), n <= 300")
     def _run() -> Outcome:
+        from natsparse.numeric.panel import random_rows, run_panel
+
         recs = [r for r in run_panel(result_id, random_rows(CERT_ROWS, CERT_SEED, ties=False),
                                      CERT_SEED) if r.relation != "eq"]
         proved = [r for r in recs if r.certified is True]
@@ -62,7 +79,7 @@ for _id, (_prover, _extra) in PROOFS.items():
     _symbolic(_id, _prover, _extra)
 
 _IDENTITIES = {"lem:tail-identity", "lem:output-factorization", "lem:worst-case-error"}
-for _id in CHECKS:
+for _id in CHECKED:
     _sampled(_id)
     if _id not in _IDENTITIES and _id != "lem:loss-gradient":
         _certified(_id)

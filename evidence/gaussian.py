@@ -11,6 +11,9 @@ statistical decision has a false-alarm probability <= FALSE_ALARM (1e-6):
 - an expectation is checked with Hoeffding's interval for bounded terms.
 The finite-n checks of limits (k_eps/n -> fraction, fitted slopes) compare with a stated
 relative tolerance; their noise is far below it at the sizes used (see book/asymptotics.md).
+
+Registering is cheap: numpy, torch (through `numeric.montecarlo`), scipy (`numeric.stats`), the
+Gaussian evaluators and the experiment runners are imported by the checks when they run.
 """
 
 from __future__ import annotations
@@ -19,12 +22,7 @@ import math
 from functools import cache
 
 import mpmath
-import numpy as np
 
-from natsparse.experiments import gaussian as runs
-from natsparse.numeric import gaussian as G
-from natsparse.numeric import montecarlo as MC
-from natsparse.numeric import stats
 from natsparse.proofs import Outcome, register
 from natsparse.proofs import gaussian_derivations as D
 
@@ -43,6 +41,9 @@ TREND_ROWS = 600
 @cache
 def whp_run(beta: float) -> dict:
     """Bounds at (WHP_N, beta, WHP_EPS, DELTA) and one streaming simulation measuring each event."""
+    from natsparse.numeric import gaussian as G
+    from natsparse.numeric import montecarlo as MC
+
     sw = G.sparse_whp(WHP_N, beta, WHP_EPS, DELTA)
     part = G.partition_lower(WHP_N, beta, DELTA)
     t = float(sw["t"])
@@ -60,6 +61,8 @@ def whp_run(beta: float) -> dict:
 
 
 def _rate_outcome(label: str, failures_by_beta: dict, delta: float = DELTA) -> Outcome:
+    from natsparse.numeric import stats
+
     lines, ok = [], True
     for beta, fails in failures_by_beta.items():
         r = stats.check_rate_at_most(fails, WHP_ROWS, delta, FALSE_ALARM)
@@ -80,6 +83,8 @@ def _partition_evidence() -> Outcome:
 
 @register("lem:count-upper", level="sampled", tool="monte-carlo", domain=_WHP_DOMAIN)
 def _count_evidence() -> Outcome:
+    from natsparse.numeric import montecarlo as MC
+
     fails = {}
     for b in WHP_BETAS:
         r = whp_run(b)
@@ -91,6 +96,8 @@ def _count_evidence() -> Outcome:
 
 @register("thm:sparse-whp", level="sampled", tool="monte-carlo", domain=_WHP_DOMAIN)
 def _sparse_evidence() -> Outcome:
+    from natsparse.numeric import montecarlo as MC
+
     fails = {}
     for b in WHP_BETAS:
         r = whp_run(b)
@@ -102,6 +109,8 @@ def _sparse_evidence() -> Outcome:
 
 @register("thm:error-whp", level="sampled", tool="monte-carlo", domain=_WHP_DOMAIN)
 def _error_evidence() -> Outcome:
+    from natsparse.numeric import montecarlo as MC
+
     fails = {}
     for b in WHP_BETAS:
         r = whp_run(b)
@@ -115,6 +124,8 @@ def _error_evidence() -> Outcome:
 
 @register("thm:polylog-insufficient", level="sampled", tool="monte-carlo", domain=_WHP_DOMAIN)
 def _polylog_evidence() -> Outcome:
+    from natsparse.numeric import montecarlo as MC
+
     fails = {}
     for b in WHP_BETAS:
         r = whp_run(b)
@@ -129,6 +140,10 @@ def _polylog_evidence() -> Outcome:
 @register("lem:conditional-gaussian", level="sampled", tool="monte-carlo",
           domain="n=64 keys, d=16, 300 queries with fresh W_Q, W_K, x (seed 20260)")
 def _conditional_evidence() -> Outcome:
+    from natsparse.numeric import gaussian as G
+    from natsparse.numeric import montecarlo as MC
+    from natsparse.numeric import stats
+
     scores, beta = MC.sample_model_scores(64, 16, 300, seed=SEED)
     z = (scores / beta[:, None]).numpy().ravel()
     lines, ok = [], True
@@ -144,6 +159,11 @@ def _conditional_evidence() -> Outcome:
 @register("lem:lognormal-tilt", level="sampled", tool="monte-carlo",
           domain="beta in (0.5, 1.5), 400000 draws each, truncation c = beta^2 + beta")
 def _tilt_evidence() -> Outcome:
+    import numpy as np
+
+    from natsparse.numeric import gaussian as G
+    from natsparse.numeric import montecarlo as MC
+
     lines, ok = [], True
     radius = math.sqrt(math.log(2 / FALSE_ALARM) / (2 * 400_000))     # Hoeffding, terms in [0, 1]
     for beta in (0.5, 1.5):
@@ -166,6 +186,9 @@ K_EPS_TOL = 0.03
 @register("prop:k-eps-rule", level="sampled", tool="monte-carlo",
           domain=f"n=4096, beta in (0.5, 1, 2), eps=0.1, 48 rows; relative tolerance {K_EPS_TOL}")
 def _k_eps_evidence() -> Outcome:
+    from natsparse.numeric import gaussian as G
+    from natsparse.numeric import montecarlo as MC
+
     lines, ok = [], True
     for beta in (0.5, 1.0, 2.0):
         ke = MC.collect(4096, beta, 48, [MC.k_eps_name(0.1)], eps_mass=(0.1,), seed=SEED)
@@ -180,12 +203,16 @@ def _k_eps_evidence() -> Outcome:
 
 def median_trend(values_by_x: dict, direction: str) -> tuple[bool, list]:
     """`stats.medians_ordered` at this module's false-alarm probability."""
+    from natsparse.numeric import stats
+
     return stats.medians_ordered(values_by_x, direction, FALSE_ALARM)
 
 
 @cache
 def window_run(gamma: float, C: float, k_fixed: int = 4, rows: int = TREND_ROWS) -> dict:
     """tau for the fixed window k_fixed and for ceil(n^C) at beta = sqrt(2 gamma ln n), n in TREND_N."""
+    from natsparse.experiments import gaussian as runs
+
     return runs.windows(gamma, C, k_fixed, TREND_N, lambda n: rows, seed=SEED)
 
 
@@ -193,6 +220,8 @@ WINDOW = {"gamma": 0.5, "C": 0.9, "k": 4}
 
 
 def _window_outcome() -> Outcome:
+    import numpy as np
+
     run = window_run(WINDOW["gamma"], WINDOW["C"], WINDOW["k"])
     up, iv_f = median_trend({n: r["fixed"] for n, r in run.items()}, "up")
     down, iv_a = median_trend({n: r["adaptive"] for n, r in run.items()}, "down")
@@ -218,6 +247,9 @@ def _window_experiment() -> Outcome:
 
 @register("thm:nC-sufficient", level="sampled", tool="monte-carlo", domain=_WINDOW_DOMAIN)
 def _nc_evidence() -> Outcome:
+    from natsparse.numeric import gaussian as G
+    from natsparse.numeric import stats
+
     run = window_run(WINDOW["gamma"], WINDOW["C"], WINDOW["k"])
     down, _ = median_trend({n: r["adaptive"] for n, r in run.items()}, "down")
     fails, lines = 0, []
@@ -233,6 +265,10 @@ def _nc_evidence() -> Outcome:
 @register("prop:norm-sparsity", level="sampled", tool="monte-carlo",
           domain="n=1024, beta in (0.5, 1, 1.5, 2, 3), eps=0.1, 200 rows each")
 def _norm_evidence() -> Outcome:
+    import numpy as np
+
+    from natsparse.numeric import montecarlo as MC
+
     vals = {b: MC.collect(1024, b, 200, [MC.k_eps_name(0.1)], eps_mass=(0.1,), seed=SEED)[
         MC.k_eps_name(0.1)].astype(float) for b in (0.5, 1.0, 1.5, 2.0, 3.0)}
     down, _ = median_trend(vals, "down")
@@ -246,12 +282,18 @@ PHASE_N = (256, 1024, 4096)
 @cache
 def phase_run(gamma: float, rows: int = 400, top: int = 4) -> dict:
     """Mass of the top `top` weights, 1 - tau_top, at beta = sqrt(2 gamma ln n), n in PHASE_N."""
+    from natsparse.experiments import gaussian as runs
+
     return runs.phase(gamma, PHASE_N, lambda n: rows, top=top, seed=SEED)
 
 
 @register("prop:phase-diagram", level="sampled", tool="monte-carlo",
           domain=f"n in {PHASE_N}, gamma in (0.25, 2), top-4 mass, 400 rows each")
 def _phase_evidence() -> Outcome:
+    import numpy as np
+
+    from natsparse.numeric import stats
+
     sparse, collapse = phase_run(0.25), phase_run(2.0)
     falls, _ = median_trend(sparse, "down")
     lows = [stats.quantile_interval(v, 0.5, FALSE_ALARM)[0] for v in collapse.values()]
@@ -274,6 +316,8 @@ SLOPE_TOL = 0.05
 @cache
 def scaling_run(gamma: float, rows: int = 24) -> dict:
     """Mean k_eps per n in SCALING_N (Monte Carlo) and the k-eps rule, with fitted slopes."""
+    from natsparse.experiments import gaussian as runs
+
     return runs.scaling(gamma, SCALING_N, lambda n: rows, eps=SCALING_EPS, seed=SEED)
 
 

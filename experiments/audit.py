@@ -24,7 +24,13 @@ SLACK = 1e-12
 @dataclass
 class Audit:
     """Per (batch, head, query) row: tau, the measured error ||o - o_hat||, the largest value norm
-    over the keys the row sees (vmax), and the certificate bound = 2 tau vmax."""
+    over the keys the row sees (vmax), and the certificate bound = 2 tau vmax.
+
+    >>> t = torch.tensor
+    >>> a = Audit(tau=t([0.1, 0.0]), error=t([0.05, 0.0]), vmax=t([1.0, 1.0]), bound=t([0.2, 0.0]))
+    >>> summarise(a)["violations"]
+    0
+    """
 
     tau: torch.Tensor
     error: torch.Tensor
@@ -35,7 +41,18 @@ class Audit:
 def audit(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, top_k: int, *, is_causal: bool = False,
           ord: float = 2) -> Audit:
     """Audit top-k attention (q, k, v of shape (..., M, D), (..., N, D), (..., N, Dv)) in the norm
-    `ord` (2, or float("inf") for the entrywise form)."""
+    `ord` (2, or float("inf") for the entrywise form).
+
+    >>> g = torch.Generator().manual_seed(0)
+    >>> q, k, v = (torch.randn(1, 2, 6, 4, generator=g) for _ in range(3))
+    >>> a = audit(q, k, v, 2, is_causal=True)
+    >>> a.tau.shape
+    torch.Size([1, 2, 6])
+    >>> bool((a.tau[..., :2] == 0).all())  # the first two rows see at most 2 keys: nothing dropped
+    True
+    >>> bool((a.error <= a.bound + SLACK * (1 + a.vmax)).all())  # thm:output-error, row by row
+    True
+    """
     with torch.no_grad():
         q, k, v = q.double(), k.double(), v.double()
         dense = F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
@@ -53,7 +70,14 @@ def audit(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, top_k: int, *, is_c
 def summarise(a: Audit) -> dict:
     """Rows, violations (error > bound + SLACK (1 + vmax)), the largest error/bound over rows whose
     bound exceeds 1e3 times that allowance (elsewhere the ratio measures rounding), and the sums of
-    bound and error (for means over several batches)."""
+    bound and error (for means over several batches).
+
+    >>> t = torch.tensor
+    >>> a = Audit(tau=t([0.1, 0.1]), error=t([0.05, 0.3]), vmax=t([1.0, 1.0]), bound=t([0.2, 0.2]))
+    >>> s = summarise(a)
+    >>> s["rows"], s["violations"], s["max_ratio"]  # the second row breaks its bound
+    (2, 1, 1.5)
+    """
     slack = SLACK * (1 + a.vmax)
     big = a.bound > 1e3 * slack
     return {"rows": a.error.numel(), "violations": int((a.error > a.bound + slack).sum()),
@@ -62,7 +86,14 @@ def summarise(a: Audit) -> dict:
 
 
 def merge(parts: list[dict]) -> dict:
-    """One summary of several `summarise` results."""
+    """One summary of several `summarise` results.
+
+    >>> t = torch.tensor
+    >>> a = Audit(tau=t([0.1]), error=t([0.05]), vmax=t([1.0]), bound=t([0.2]))
+    >>> m = merge([summarise(a), summarise(a)])
+    >>> m["rows"], m["violations"], m["max_ratio"]
+    (2, 0, 0.25)
+    """
     return {"rows": sum(p["rows"] for p in parts), "violations": sum(p["violations"] for p in parts),
             "max_ratio": max((p["max_ratio"] for p in parts), default=0.0),
             "bound_sum": sum(p["bound_sum"] for p in parts), "error_sum": sum(p["error_sum"] for p in parts)}

@@ -35,7 +35,11 @@ QUICK_BASE = TrainConfig(steps=30, batch=8, eval_every=10, checkpoint_every=10, 
 
 
 def run_name(cfg: TrainConfig) -> str:
-    """A folder name that says the run: lam0.3_k8, or lam0.3_alpha1_C0.5 for the adaptive rule."""
+    """A folder name that says the run: lam0.3_k8, or lam0.3_alpha1_C0.5 for the adaptive rule.
+
+    >>> run_name(QUICK_BASE), run_name(dataclasses.replace(QUICK_BASE, lam=0.3, alpha=1.0, exponent=0.5))
+    ('lam0_k4', 'lam0.3_alpha1_C0.5')
+    """
     if cfg.alpha is None:
         return f"lam{cfg.lam:g}_k{cfg.k}"
     return f"lam{cfg.lam:g}_alpha{cfg.alpha:g}_C{cfg.exponent:g}"

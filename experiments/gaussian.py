@@ -18,7 +18,12 @@ from natsparse.numeric import stats
 def scaling(gamma: float, ns: Sequence[int], rows: Callable[[int], int], *, eps: float = 0.1,
             seed: int = 0) -> dict:
     """Mean k_eps per n (Monte Carlo, `rows(n)` rows at seed + n) and the k-eps rule's
-    n Phi_c(beta(n) + Phi^-1(eps)), with both fitted log-log slopes and the limit 1 - gamma."""
+    n Phi_c(beta(n) + Phi^-1(eps)), with both fitted log-log slopes and the limit 1 - gamma.
+
+    >>> r = scaling(0.5, (32, 64), lambda n: 50, seed=0)
+    >>> r["n"], r["limit"], len(r["k_eps"]), r["k_eps"][0] < r["k_eps"][1]
+    ([32, 64], 0.5, 2, True)
+    """
     mc, rule = [], []
     for n in ns:
         beta = float(G.beta_of_gamma(n, gamma))
@@ -31,7 +36,14 @@ def scaling(gamma: float, ns: Sequence[int], rows: Callable[[int], int], *, eps:
 
 def windows(gamma: float, C: float, k_fixed: int, ns: Sequence[int], rows: Callable[[int], int], *,
             seed: int = 0) -> dict:
-    """Per n: tau for the fixed window k_fixed and for k = ceil(n^C), per row (numpy arrays)."""
+    """Per n: tau for the fixed window k_fixed and for k = ceil(n^C), per row (numpy arrays).
+
+    >>> out = windows(0.5, 0.5, 2, (64,), lambda n: 20, seed=0)
+    >>> out[64]["k_adaptive"], out[64]["fixed"].shape
+    (8, (20,))
+    >>> bool((out[64]["adaptive"] <= out[64]["fixed"]).all())  # lem:tail-monotone: k = 8 drops less
+    True
+    """
     out = {}
     for n in ns:
         beta = float(G.beta_of_gamma(n, gamma))
@@ -45,7 +57,12 @@ def windows(gamma: float, C: float, k_fixed: int, ns: Sequence[int], rows: Calla
 
 def phase(gamma: float, ns: Sequence[int], rows: Callable[[int], int], *, top: int = 4,
           seed: int = 0) -> dict:
-    """Per n: the mass of the top `top` weights, 1 - tau_top, per row (numpy arrays)."""
+    """Per n: the mass of the top `top` weights, 1 - tau_top, per row (numpy arrays).
+
+    >>> v = phase(2.0, (32,), lambda n: 10, top=4, seed=0)[32]
+    >>> v.shape, bool(((0 < v) & (v <= 1)).all())
+    ((10,), True)
+    """
     return {n: 1 - MC.collect(n, float(G.beta_of_gamma(n, gamma)), rows(n), [MC.tau_name(top)], k=(top,),
                               seed=seed + n)[MC.tau_name(top)] for n in ns}
 
@@ -53,7 +70,12 @@ def phase(gamma: float, ns: Sequence[int], rows: Callable[[int], int], *, top: i
 def whp_frequency(cases: Sequence[tuple[int, float, float]], delta: float, rows: int, *,
                   seed: int = 0) -> list[dict]:
     """thm:sparse-whp per (n, beta, eps): bound k, exact k, empirical (1 - delta)-quantile of
-    #{a_j > eps}, failures over `rows` rows and their Clopper–Pearson 95% upper bound."""
+    #{a_j > eps}, failures over `rows` rows and their Clopper–Pearson 95% upper bound.
+
+    >>> (r,) = whp_frequency([(128, 1.5, 0.05)], 0.1, 100, seed=0)
+    >>> r["rows"], 0 <= r["failures"] <= r["rows"], r["k_exact"] <= r["k"]
+    (100, True, True)
+    """
     out = []
     for n, beta, eps in cases:
         sw = G.sparse_whp(n, beta, eps, delta)

@@ -7,7 +7,11 @@ from pathlib import Path
 
 
 def cpu_model() -> str:
-    """The CPU model from /proc/cpuinfo (falls back to platform)."""
+    """The CPU model from /proc/cpuinfo (falls back to platform).
+
+    >>> isinstance(cpu_model(), str)
+    True
+    """
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):

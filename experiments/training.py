@@ -42,7 +42,11 @@ CHECKPOINT, LOG = "checkpoint.pt", "log.json"
 
 
 class CheckpointError(ValueError):
-    """A checkpoint that cannot be used: unreadable, partial, of another format or another run."""
+    """A checkpoint that cannot be used: unreadable, partial, of another format or another run.
+
+    >>> issubclass(CheckpointError, ValueError)  # the CLI reports it as bad input (exit 2)
+    True
+    """
 
 
 def _check_corpus_fits(corpus: Corpus, context: int) -> None:
@@ -57,7 +61,19 @@ def _check_corpus_fits(corpus: Corpus, context: int) -> None:
 @dataclass(frozen=True)
 class TrainConfig:
     """One condensation run. k is the top-k of L_k; alpha and exponent (both or neither) switch it to
-    the per-row rule k_i = ceil(alpha * n_i**exponent) on causal rows (`causal_adaptive_k`)."""
+    the per-row rule k_i = ceil(alpha * n_i**exponent) on causal rows (`causal_adaptive_k`).
+
+    >>> small = GPTConfig(context=32, layers=2, heads=2, width=32)
+    >>> TrainConfig(k=4, model=small).inference_k()
+    4
+    >>> adaptive = TrainConfig(alpha=1.0, exponent=0.5, model=small)
+    >>> adaptive.loss_k()[:6].tolist(), adaptive.inference_k()  # k_i = ceil(i**0.5), 6 at i = 32
+    ([1, 2, 2, 2, 3, 3], 6)
+    >>> TrainConfig(k=33, model=small)
+    Traceback (most recent call last):
+    ...
+    ValueError: k=33 exceeds the context length 32: k must be in [1, context]
+    """
 
     lam: float = 0.0
     k: int = 8
@@ -136,7 +152,15 @@ class TrainConfig:
 
 
 def atomic_write(path: Path, write) -> None:
-    """write(tmp_path), then rename over path: the old file stays whole until the new one is."""
+    """write(tmp_path), then rename over path: the old file stays whole until the new one is.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "report.json"
+    ...     atomic_write(path, lambda p: p.write_text("{}"))
+    ...     path.read_text(), sorted(f.name for f in Path(tmp).iterdir())
+    ('{}', ['report.json'])
+    """
     tmp = path.with_name(path.name + ".tmp")
     write(tmp)
     os.replace(tmp, path)
@@ -159,7 +183,13 @@ def _read_checkpoint(path: Path) -> dict:
 
 
 def load_model(path: str | Path) -> tuple[TinyGPT, TrainConfig, dict]:
-    """(model, config, checkpoint) from a checkpoint file or a run folder; raises CheckpointError."""
+    """(model, config, checkpoint) from a checkpoint file or a run folder; raises CheckpointError.
+
+    >>> load_model("/no/such/run")
+    Traceback (most recent call last):
+    ...
+    natsparse.experiments.training.CheckpointError: no checkpoint at /no/such/run
+    """
     path = Path(path)
     if path.is_dir():
         path = path / CHECKPOINT

@@ -7,6 +7,13 @@ bounds the error against dense attention: ‖o − ô‖ ≤ 2τ·max_j‖v_j‖
 
 Backends: a fused Triton kernel on CUDA (imported lazily, so this package works without
 Triton) and a chunked PyTorch reference elsewhere; ``backend=`` overrides the choice.
+
+    >>> import torch
+    >>> import natsparse.kernels as nk
+    >>> x = torch.randn(1, 2, 8, 4, generator=torch.Generator().manual_seed(0))
+    >>> out, st = nk.topk_attention(x, x, x, top_k=3, return_stats=True)
+    >>> out.shape, st.tail_mass.shape
+    (torch.Size([1, 2, 8, 4]), torch.Size([1, 2, 8]))
 """
 
 from .dispatch import BACKENDS, resolve_backend, threshold_attention, topk_attention

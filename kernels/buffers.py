@@ -10,5 +10,9 @@ import torch
 
 
 def empty(shape: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """An uninitialised tensor; backends must write every element of it."""
+    """An uninitialised tensor; backends must write every element of it.
+
+    >>> empty((2, 3), torch.float32, torch.device("cpu")).shape
+    torch.Size([2, 3])
+    """
     return torch.empty(shape, dtype=dtype, device=device)

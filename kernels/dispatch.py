@@ -17,7 +17,16 @@ BACKENDS = ("auto", "torch", "triton", "triton-interpret")
 
 
 def resolve_backend(backend: object, q: torch.Tensor) -> str:
-    """The backend that runs for ``backend`` on tensors like q ("auto" resolved)."""
+    """The backend that runs for ``backend`` on tensors like q ("auto" resolved).
+
+    >>> x = torch.zeros(1, 1, 2, 2)
+    >>> resolve_backend("auto", x)  # CPU tensors: the chunked reference
+    'torch'
+    >>> resolve_backend("triton", x)
+    Traceback (most recent call last):
+    ...
+    ValueError: backend='triton' needs CUDA tensors, got device cpu
+    """
     if not isinstance(backend, str) or backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}")
     triton_ok = q.dtype != torch.float64
@@ -82,6 +91,18 @@ def topk_attention(
     With ``return_stats=True`` returns ``(out, AttentionStats(tail_mass, lse_all, lse_kept))``;
     by thm:output-error the dense output o obeys ‖o − out‖ ≤ 2·tail_mass·max_j‖v_j‖.
     NaN/Inf inputs raise ValueError unless ``check_finite=False``. Any strides are accepted.
+
+    Scores 2, 0, -2 and top_k=2: the key of score -2 is dropped, with its softmax mass τ.
+
+    >>> q = torch.tensor([[[[1.0, 0.0]]]])  # (B, H, M, D) = (1, 1, 1, 2)
+    >>> k = torch.tensor([[[[2.0, 0.0], [0.0, 1.0], [-2.0, 0.0]]]])
+    >>> v = torch.tensor([[[[1.0], [2.0], [3.0]]]])
+    >>> out, st = topk_attention(q, k, v, top_k=2, scale=1.0, return_stats=True)
+    >>> round(out.item(), 4), round(st.tail_mass.item(), 4)
+    (1.1192, 0.0159)
+    >>> dense = torch.nn.functional.scaled_dot_product_attention(q, k, v, scale=1.0)
+    >>> bool((dense - out).abs().max() <= 2 * st.tail_mass.max() * v.abs().max())
+    True
     """
     return _run(q, k, v, top_k=top_k, eps=None, scale=scale, is_causal=is_causal,
                 return_stats=return_stats, check_finite=check_finite, backend=backend)
@@ -104,6 +125,15 @@ def threshold_attention(
     Same arguments and certificate as :func:`topk_attention`. The keys with the maximal score
     are always kept (the kept set is {j : a_j ≥ min(eps, max_j a_j)}), so it is never empty; by
     thm:threshold-error the discarded mass is below (#dropped)·eps.
+
+    The weights of scores 2, 0, -2 are about 0.867, 0.117 and 0.016: eps = 0.1 drops the last.
+
+    >>> q = torch.tensor([[[[1.0, 0.0]]]])
+    >>> k = torch.tensor([[[[2.0, 0.0], [0.0, 1.0], [-2.0, 0.0]]]])
+    >>> v = torch.tensor([[[[1.0], [2.0], [3.0]]]])
+    >>> out, st = threshold_attention(q, k, v, eps=0.1, scale=1.0, return_stats=True)
+    >>> round(st.tail_mass.item(), 4), bool(st.tail_mass.item() < 1 * 0.1)
+    (0.0159, True)
     """
     return _run(q, k, v, top_k=None, eps=eps, scale=scale, is_causal=is_causal,
                 return_stats=return_stats, check_finite=check_finite, backend=backend)

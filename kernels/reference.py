@@ -1,7 +1,11 @@
-"""Chunked PyTorch reference for top-k and threshold attention (also the CPU fast path).
+"""PyTorch references for top-k attention: the chunked one (also the CPU fast path) and the naive one.
 
-Queries are processed in chunks of ``c`` rows (c·B·H·N ≈ 4 Mi elements), so memory is
-O(c·N + N·(D + Dv)) plus the gathered values O(c·k·Dv), never the N×N score matrix. Per chunk:
+``naive_topk_attention`` is the readable ten-line version (materialise all N×N scores,
+``torch.topk``, softmax over the kept ones, gather the values): a benchmark baseline and a check
+of the chunked ``attention_reference``, which it must match wherever no scores tie.
+
+``attention_reference`` processes queries in chunks of ``c`` rows (c·B·H·N ≈ 4 Mi elements), so
+memory is O(c·N + N·(D + Dv)) plus the gathered values O(c·k·Dv), never the N×N score matrix. Per chunk:
 scores in float32 (float64 for float64 inputs), ``torch.topk`` for the k-th largest score (and
 the row max), and an exact repair of the rows where ties at the k-th score make
 ``torch.topk``'s choice ambiguous: those rows are re-selected by a stable descending sort, so
@@ -15,7 +19,7 @@ import math
 
 import torch
 
-from . import buffers
+from . import buffers, validate
 from .stats import AttentionStats
 
 # Elements of the per-chunk work buffers (scores, exponentials, gathered values): 4 Mi.
@@ -103,3 +107,29 @@ def attention_reference(
         lse_all[:, :, start:stop] = m.squeeze(-1) + torch.log(l_all)
         lse_kept[:, :, start:stop] = m.squeeze(-1) + torch.log(l_kept)
     return out, AttentionStats(tau, lse_all, lse_kept)
+
+
+def naive_topk_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, top_k: int, scale: float | None = None
+) -> torch.Tensor:
+    """Top-k attention the readable way: all scores, ``torch.topk``, softmax, gather.
+
+    q (B, H, M, D), k (B, H, N, D), v (B, H, N, Dv); ``scale`` defaults to 1/√D. Returns the output
+    (B, H, M, Dv). Memory O(M·N) (the whole score matrix) and no certificate; no causal mask; and
+    ``torch.topk`` picks among tied scores arbitrarily, so it follows def:topk-attention only where
+    no score ties the k-th largest one.
+
+    >>> q = torch.tensor([[[[1.0, 0.0]]]])                             # one query, D = 2
+    >>> keys = torch.tensor([[[[4.0, 0.0], [2.0, 0.0], [0.0, 0.0]]]])   # scores 4, 2, 0 at scale 1
+    >>> vals = torch.tensor([[[[1.0], [3.0], [100.0]]]])
+    >>> round(naive_topk_attention(q, keys, vals, top_k=2, scale=1.0).item(), 6)  # (e^4 + 3e^2)/(e^4 + e^2)
+    1.238406
+    """
+    B, H, M, N, D, Dv = validate.check_qkv(q, k, v)
+    top_k = validate.check_top_k(top_k, N)
+    scale = validate.check_scale(scale, D)
+    s = torch.matmul(q, k.transpose(-1, -2)) * scale
+    vals, idx = torch.topk(s, top_k, dim=-1)
+    w = torch.softmax(vals, dim=-1)
+    kept = v.gather(2, idx.reshape(B, H, M * top_k, 1).expand(-1, -1, -1, Dv))
+    return torch.matmul(w.unsqueeze(-2), kept.reshape(B, H, M, top_k, Dv)).squeeze(-2)

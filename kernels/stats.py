@@ -20,6 +20,16 @@ class AttentionStats(NamedTuple):
 
     τ is accumulated directly from the discarded terms (not as 1 − exp(·)), so it keeps its
     relative accuracy when it is tiny. The stats are float32 (float64 for float64 inputs).
+
+    >>> from natsparse.kernels import topk_attention
+    >>> x = torch.eye(3, dtype=torch.float64).reshape(1, 1, 3, 3)  # score 1 on the diagonal, else 0
+    >>> _, st = topk_attention(x, x, x, top_k=1, scale=1.0, return_stats=True)
+    >>> st.tail_mass.shape, st.tail_mass.dtype
+    (torch.Size([1, 1, 3]), torch.float64)
+    >>> round(st.tail_mass[0, 0, 0].item(), 6)  # 2 / (e + 2)
+    0.423883
+    >>> bool(torch.allclose(st.tail_mass, -torch.expm1(st.lse_kept - st.lse_all)))
+    True
     """
 
     tail_mass: torch.Tensor

@@ -43,7 +43,11 @@ _TRITON_DTYPES = (torch.float16, torch.bfloat16, torch.float32)
 
 
 def triton_mode() -> str | None:
-    """"interpret" or "compiled": the mode Triton was imported in; None if not imported yet."""
+    """"interpret" or "compiled": the mode Triton was imported in; None if not imported yet.
+
+    >>> triton_mode() in (None, "interpret", "compiled")
+    True
+    """
     if "triton" not in sys.modules:
         return None
     from triton.language import standard
@@ -95,6 +99,12 @@ def attention_triton(
 
     ``interpret=True`` runs the Triton interpreter on CPU tensors (tests); otherwise the
     tensors must live on a CUDA device. Exactly one of ``top_k`` and ``eps`` is given.
+
+    >>> x = torch.zeros(1, 1, 2, 2)
+    >>> attention_triton(x, x, x, scale=1.0, is_causal=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: exactly one of top_k and eps must be given
     """
     if (top_k is None) == (eps is None):
         raise ValueError("exactly one of top_k and eps must be given")

@@ -19,7 +19,16 @@ _FP32_MAX = float(torch.finfo(torch.float32).max)
 def check_qkv(
     q: torch.Tensor, k: torch.Tensor, v: torch.Tensor
 ) -> tuple[int, int, int, int, int, int]:
-    """Check q (B, H, M, D), k (B, H, N, D), v (B, H, N, Dv); return (B, H, M, N, D, Dv)."""
+    """Check q (B, H, M, D), k (B, H, N, D), v (B, H, N, Dv); return (B, H, M, N, D, Dv).
+
+    >>> q, k, v = torch.zeros(2, 4, 5, 8), torch.zeros(2, 4, 7, 8), torch.zeros(2, 4, 7, 3)
+    >>> check_qkv(q, k, v)
+    (2, 4, 5, 7, 8, 3)
+    >>> check_qkv(q, k[..., :4], v)
+    Traceback (most recent call last):
+    ...
+    ValueError: k must have shape (B, H, N, D) = (2, 4, N, 8) to match q, got (2, 4, 7, 4)
+    """
     for name, t in (("q", q), ("k", k), ("v", v)):
         if not isinstance(t, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
@@ -57,7 +66,15 @@ def check_qkv(
 
 
 def check_top_k(top_k: object, n: int) -> int:
-    """top_k must be an int with 1 ≤ top_k ≤ N (bool is rejected)."""
+    """top_k must be an int with 1 ≤ top_k ≤ N (bool is rejected).
+
+    >>> check_top_k(3, 8)
+    3
+    >>> check_top_k(0, 8)
+    Traceback (most recent call last):
+    ...
+    ValueError: top_k must be an int in [1, N=8], got 0
+    """
     if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral):
         raise TypeError(f"top_k must be an int in [1, N={n}], got {top_k!r}")
     if not 1 <= int(top_k) <= n:
@@ -66,7 +83,15 @@ def check_top_k(top_k: object, n: int) -> int:
 
 
 def check_eps(eps: object) -> float:
-    """eps must be a real number in the open interval (0, 1)."""
+    """eps must be a real number in the open interval (0, 1).
+
+    >>> check_eps(0.05)
+    0.05
+    >>> check_eps(1)
+    Traceback (most recent call last):
+    ...
+    ValueError: eps must be in (0, 1), got 1.0
+    """
     if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
         raise TypeError(f"eps must be a real number in (0, 1), got {eps!r}")
     if not 0.0 < float(eps) < 1.0:
@@ -75,7 +100,11 @@ def check_eps(eps: object) -> float:
 
 
 def check_scale(scale: object, d: int) -> float:
-    """scale is None (meaning 1/√D, as in SDPA) or a finite real number."""
+    """scale is None (meaning 1/√D, as in SDPA) or a finite real number.
+
+    >>> check_scale(None, 16), check_scale(2, 16)
+    (0.25, 2.0)
+    """
     if scale is None:
         return 1.0 / math.sqrt(d)
     if isinstance(scale, bool) or not isinstance(scale, numbers.Real):
@@ -86,7 +115,15 @@ def check_scale(scale: object, d: int) -> float:
 
 
 def check_flag(name: str, value: object) -> bool:
-    """Boolean flags (is_causal, return_stats, check_finite) must be real bools."""
+    """Boolean flags (is_causal, return_stats, check_finite) must be real bools.
+
+    >>> check_flag("is_causal", True)
+    True
+    >>> check_flag("is_causal", 1)
+    Traceback (most recent call last):
+    ...
+    TypeError: is_causal must be a bool, got 1
+    """
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be a bool, got {value!r}")
     return value
@@ -98,6 +135,17 @@ def check_values(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float
     The kernel computes scores q·kᵀ·scale and the sums Σ_j p_j v_j (p_j ≤ 1) in float32.
     By Cauchy–Schwarz |s_ij| ≤ |scale|·‖q_i‖·‖k_j‖ and |Σ_j p_j v_j| ≤ N·max|v|, so when both
     bounds stay below the float32 maximum nothing can overflow.
+
+    >>> x = torch.ones(1, 1, 2, 2)
+    >>> check_values(x, x, x, 1.0)  # finite and far from overflow: returns None
+    >>> check_values(x * 1e20, x * 1e20, x, 1.0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: scale*max|q_i|*max|k_j| = 2e+40 must be below the float32 maximum so that ...
+    >>> check_values(x, x, x * float("nan"), 1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: v must contain only finite values (no NaN or Inf); pass check_finite=False to skip this check
     """
     if q.dtype == torch.float64:
         for name, t in (("q", q), ("k", k), ("v", v)):

@@ -7,6 +7,13 @@
     natsparse simulate --n 4096 ...     a seeded Monte Carlo experiment in the Gaussian model
 
 Bad input prints one line `natsparse: error: ...` and exits with status 2.
+
+`list` and `show` read the outcomes of the evidence from an on-disk cache (`natsparse.evidence.cache`:
+$NATSPARSE_CACHE_DIR, else the user cache folder), valid only for the exact source that computed
+them; `--refresh` runs the evidence again. `check` always runs it afresh.
+
+Startup is lazy: building the parser imports only argparse and the subcommand modules (themselves
+light); each handler imports what it needs (SymPy, rich, the evidence, torch) when it runs.
 """
 
 from __future__ import annotations
@@ -14,23 +21,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-
-import mpmath
-import sympy as sp
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from natsparse import cli_condense, cli_real, cli_simulate
-from natsparse.evidence import all_evidence, run, status
-from natsparse.evidence.deterministic import SAMPLE_SEED
-from natsparse.numeric import CHECKS, bounds
-from natsparse.numeric.panel import edge_rows, random_rows, run_panel
-from natsparse.proofs import STATUS_TABLE, get, registry
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def _styled(st: str) -> str:
     """A status in its colour of `natsparse.proofs.STATUS_TABLE`."""
+    from natsparse.proofs import STATUS_TABLE
+
     return f"[{STATUS_TABLE[st].terminal}]{st}"
 
 
@@ -39,11 +41,17 @@ class UsageError(Exception):
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=True)
 
 
 def _statuses(ids: list[str], quiet: bool, refresh: bool) -> dict[str, str]:
-    """Status of each id, running its evidence with a progress bar."""
+    """Status of each id, from cached outcomes or running its evidence (with a progress bar)."""
+    from rich.progress import Progress
+
+    from natsparse.evidence import status
+
     out = {}
     with Progress(transient=True, disable=quiet) as progress:
         task = progress.add_task("running evidence", total=len(ids))
@@ -55,6 +63,10 @@ def _statuses(ids: list[str], quiet: bool, refresh: bool) -> dict[str, str]:
 
 
 def cmd_list(args) -> int:
+    from rich.table import Table
+
+    from natsparse.proofs import registry
+
     ids = list(registry)
     st = _statuses(ids, quiet=args.json, refresh=args.refresh)
     if args.json:
@@ -72,6 +84,10 @@ def cmd_list(args) -> int:
 
 
 def cmd_show(args) -> int:
+    import sympy as sp
+
+    from natsparse.evidence import all_evidence, run, status
+
     r = _get(args.id)
     con = _console()
     con.print(f"[bold]{r.id}[/bold] ({r.kind}) — {r.title}")
@@ -97,8 +113,15 @@ def cmd_show(args) -> int:
 
 
 def cmd_check(args) -> int:
+    """Run the evidence afresh (`run(ev, refresh=True)`): never an outcome read from the cache."""
     if args.all == bool(args.ids):
         raise UsageError("give result ids or --all (not both)")
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from natsparse.evidence import all_evidence, run
+    from natsparse.proofs import registry
+
     ids = list(registry) if args.all else [_get(i).id for i in args.ids]
     con = _console()
     failed = False
@@ -108,7 +131,7 @@ def cmd_check(args) -> int:
         for rid in ids:
             progress.update(task, description=f"checking {rid}")
             for ev in all_evidence(rid):
-                done = run(ev)
+                done = run(ev, refresh=True)
                 failed |= not done.outcome.passed
                 rows.append({"id": rid, "level": ev.level, "tool": ev.tool, "domain": ev.domain,
                              "passed": done.outcome.passed, "detail": done.outcome.detail,
@@ -125,6 +148,8 @@ def cmd_check(args) -> int:
         table.add_row(row["id"], row["level"], row["tool"], verdict, row["detail"])
     con.print(table)
     if not args.all:
+        from natsparse.numeric import CHECKS
+
         for rid in ids:
             if rid in CHECKS:
                 _print_records(con, rid)
@@ -134,6 +159,12 @@ def cmd_check(args) -> int:
 
 def _print_records(con: Console, rid: str) -> None:
     """The tightest records of the sampled panel: bound, measured, margin, verdict."""
+    import mpmath
+    from rich.table import Table
+
+    from natsparse.evidence.deterministic import SAMPLE_SEED
+    from natsparse.numeric.panel import edge_rows, random_rows, run_panel
+
     recs = run_panel(rid, edge_rows() + random_rows(8, SAMPLE_SEED), SAMPLE_SEED)
     recs.sort(key=lambda r: float(r.margin))
     table = Table(title=f"{rid}: the {min(8, len(recs))} tightest of {len(recs)} records")
@@ -148,6 +179,11 @@ def _print_records(con: Console, rid: str) -> None:
 
 
 def cmd_bound(args) -> int:
+    import mpmath
+    from rich.table import Table
+
+    from natsparse.numeric import bounds
+
     r = _get(args.id)
     if "--json" in args.params:  # REMAINDER keeps flags that follow the parameters
         args.params = [t for t in args.params if t != "--json"]
@@ -169,6 +205,10 @@ def cmd_bound(args) -> int:
 
 def _parse_params(tokens: list[str]) -> dict[str, object]:
     """`--name value` pairs into a dict; values parsed as int, then as a decimal mpf."""
+    import mpmath
+
+    from natsparse.numeric import bounds
+
     if len(tokens) % 2 or not all(t.startswith("--") for t in tokens[::2]):
         raise UsageError(f"parameters must be --name value pairs, got {' '.join(tokens)!r}")
     out: dict[str, object] = {}
@@ -186,6 +226,8 @@ def _parse_params(tokens: list[str]) -> dict[str, object]:
 
 
 def _get(result_id: str):
+    from natsparse.proofs import get
+
     try:
         return get(result_id)
     except KeyError as exc:

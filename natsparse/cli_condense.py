@@ -7,7 +7,8 @@
 `train` trains one byte-level GPT with L_LM + lambda L_k into DIR (resumable: run it again with the same
 DIR after an interruption); `eval` evaluates a trained run; `experiment` trains and evaluates the default
 set of runs (lambda = 0, 0.1, 0.3, 1 at k = 8, and lambda = 0.3 with k = ceil(n^0.5)) and writes the
-JSON report the book shows.
+JSON report the book shows. Building the parser imports nothing heavy; torch, the experiments and
+rich load when a command runs.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import json
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 def _config(args):
@@ -38,6 +40,8 @@ def _corpus(files):
 
 
 def _eval_table(ev: dict, title: str) -> Table:
+    from rich.table import Table
+
     t = Table(title=title)
     for col in ("layer", "mean tau_k", "k_eps median", "certified error", "measured error", "error/bound max",
                 "violations"):
@@ -50,6 +54,8 @@ def _eval_table(ev: dict, title: str) -> Table:
 
 
 def _print_eval(ev: dict, name: str) -> None:
+    from rich.console import Console
+
     con = Console(highlight=False, soft_wrap=True)
     con.print(f"{name}: validation perplexity dense {ev['ppl_dense']:.4f}, top-{ev['k_inference']} inference "
               f"{ev['ppl_topk']:.4f} ({ev['windows']} windows, {ev['tokens']} bytes)")
@@ -91,6 +97,9 @@ def cmd_eval(args) -> int:
 
 def cmd_experiment(args) -> int:
     """Train and evaluate the default runs; write the report."""
+    from rich.console import Console
+    from rich.table import Table
+
     from natsparse.experiments.condensation import QUICK_BASE, run_experiment
 
     command = "natsparse " + " ".join(shlex.quote(a) for a in sys.argv[1:])

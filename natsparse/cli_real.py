@@ -5,6 +5,7 @@
 Runs `natsparse.experiments.real_model.study` (default: the bundled all-MiniLM-L6-v2 on the standard
 library's pydoc topics) and prints the fitted exponent C of k_eps ~ n^C per layer and the summary;
 with --json writes the whole report to OUT. Needs the `real` extra (transformers).
+Building the parser imports nothing heavy; the study and rich load when the command runs.
 """
 
 from __future__ import annotations
@@ -12,9 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-
-from rich.console import Console
-from rich.table import Table
 
 
 def _texts(files: list[str] | None) -> list[str] | None:
@@ -31,6 +29,9 @@ def _texts(files: list[str] | None) -> list[str] | None:
 
 def cmd_real_model(args) -> int:
     """Run `natsparse real-model`; 0 on success."""
+    from rich.console import Console
+    from rich.table import Table
+
     from natsparse.experiments import real_model
 
     report = real_model.study(args.model, _texts(args.text), tuple(args.lengths), progress=args.progress,

@@ -28,7 +28,17 @@ _FUNCTIONS: dict[str, Callable[..., dict]] = {}
 
 
 def register_bound(result_id: str):
-    """Decorator: `fn(**params) -> dict[str, value]` evaluates `result_id`'s bound(s)."""
+    """Decorator: `fn(**params) -> dict[str, value]` evaluates `result_id`'s bound(s).
+
+    >>> "lem:max-weight" in _FUNCTIONS
+    False
+    >>> @register_bound("lem:max-weight")
+    ... def demo(k, max_a):
+    ...     return {"tau >= 1 - k max a": 1 - k * max_a}
+    >>> evaluate("lem:max-weight", k=2, max_a=0.25)
+    {'tau >= 1 - k max a': 0.5}
+    >>> del _FUNCTIONS["lem:max-weight"]              # back to the registry's formula
+    """
     get(result_id)  # unknown ids fail at import time, not at use
 
     def deco(fn):
@@ -39,7 +49,11 @@ def register_bound(result_id: str):
 
 
 def parameters(result_id: str) -> list[str]:
-    """Names `evaluate` accepts for this result (from its function or its formula)."""
+    """Names `evaluate` accepts for this result (from its function or its formula).
+
+    >>> parameters("lem:eps-k-tail")
+    ['epsilon', 'k', 'n', 'v_max']
+    """
     if result_id in _FUNCTIONS:
         import inspect
         return [p for p in inspect.signature(_FUNCTIONS[result_id]).parameters]
@@ -56,7 +70,12 @@ MODULES = ("mpmath", "numpy", "torch")
 @cache
 def compile_bound(result_id: str, index: int = 0, module: str = "mpmath"):
     """(symbols, function) for the right-hand side of relation `index` of `result_id`, lambdified
-    for `module` ("mpmath" for 50-digit values, "numpy" or "torch" for arrays); compiled once."""
+    for `module` ("mpmath" for 50-digit values, "numpy" or "torch" for arrays); compiled once.
+
+    >>> syms, f = compile_bound("lem:gap-bound", 0, "numpy")
+    >>> syms, float(f(0.0, 1, 2))                      # 1/(1 + k/(n-k) e^Delta) at Delta = 0, k = 1, n = 2
+    ([Delta_k, k, n], 0.5)
+    """
     if module not in MODULES:
         raise ValueError(f"module must be one of {MODULES}, got {module!r}")
     rels = get(result_id).relations()
@@ -80,6 +99,10 @@ def evaluate(result_id: str, **params) -> dict[str, object]:
 
     Raises ValueError naming a missing or unknown parameter; a result with neither a
     registered function nor a formula raises ValueError too.
+
+    >>> out = evaluate("lem:eps-k-tail", n=100, k=3, eps=0.001, v_max=2)
+    >>> {rel: mpmath.nstr(v, 6) for rel, v in out.items()}
+    {'tau <= epsilon*(-k + n)': '0.097', 'err <= epsilon*v_max*(-2*k + 2*n)': '0.388'}
     """
     if result_id in _FUNCTIONS:
         return _FUNCTIONS[result_id](**params)

@@ -103,10 +103,7 @@ def _norm2(xs):
 
 
 def _ball_norm2(xs) -> Arb:
-    total = Arb(0)
-    for x in xs:
-        total += x * x
-    return total.nonnegative_part().sqrt()
+    return ab.ARB.dot(xs, xs).nonnegative_part().sqrt()
 
 
 def _ball_max(xs) -> Arb:
@@ -116,15 +113,12 @@ def _ball_max(xs) -> Arb:
     return out
 
 
-def _ball_sum(xs) -> Arb:
-    total = Arb(0)
-    for x in xs:
-        total += x
-    return total
-
-
 def check_tail_identity(scores, *, k: int) -> list[CheckRecord]:
-    """lem:tail-identity: ||a_hat - a||_1 = 2 tau, TV = tau, KL = -log(1-tau), TV = 1 - e^-KL."""
+    """lem:tail-identity: ||a_hat - a||_1 = 2 tau, TV = tau, KL = -log(1-tau), TV = 1 - e^-KL.
+
+    >>> [(r.name, r.passed) for r in check_tail_identity([1.0, 0.0, -1.0], k=1)][:2]
+    [('||a_hat-a||_1 = 2 tau', True), ('TV = tau', True)]
+    """
     s = as_scores(scores)
     kk = as_k(k, len(s))
     r = mp.topk_attention(s, k=kk)
@@ -140,7 +134,11 @@ def check_tail_identity(scores, *, k: int) -> list[CheckRecord]:
 
 
 def check_output_factorization(scores, values, *, k: int) -> list[CheckRecord]:
-    """lem:output-factorization: o - o_hat = tau (mu_T - mu_H), coordinate-wise."""
+    """lem:output-factorization: o - o_hat = tau (mu_T - mu_H), coordinate-wise.
+
+    >>> [(r.name, r.passed) for r in check_output_factorization([1.0, 0.0, -1.0], [[1.0], [2.0], [3.0]], k=1)]
+    [('o-o_hat = tau(mu_T-mu_H) [col 0]', True)]
+    """
     s = as_scores(scores)
     kk = as_k(k, len(s))
     V = as_values(values, len(s))
@@ -158,7 +156,11 @@ def check_output_factorization(scores, values, *, k: int) -> list[CheckRecord]:
 
 
 def check_output_error(scores, values, *, k: int) -> list[CheckRecord]:
-    """thm:output-error in the 2-norm and the max-norm, both forms of the bound."""
+    """thm:output-error in the 2-norm and the max-norm, both forms of the bound.
+
+    >>> [(r.passed, r.certified) for r in check_output_error([1.0, 0.0, -1.0], [[1.0], [2.0], [3.0]], k=1)]
+    [(True, True), (True, True), (True, True)]
+    """
     s = as_scores(scores)
     n = len(s)
     kk = as_k(k, n)
@@ -195,7 +197,11 @@ def check_output_error(scores, values, *, k: int) -> list[CheckRecord]:
 
 
 def check_worst_case_error(scores, *, k: int) -> list[CheckRecord]:
-    """lem:worst-case-error: v = +1 on the tail and -1 on the head gives ||o - o_hat|| = 2 tau."""
+    """lem:worst-case-error: v = +1 on the tail and -1 on the head gives ||o - o_hat|| = 2 tau.
+
+    >>> [(r.name, r.passed) for r in check_worst_case_error([1.0, 0.0, -1.0], k=1)]
+    [('||o-o_hat|| = 2 tau at v = +-u', True)]
+    """
     s = as_scores(scores)
     kk = as_k(k, len(s))
     if kk >= len(s):
@@ -213,6 +219,10 @@ def check_eps_k_tail(scores, *, eps: float, k: int | None = None) -> list[CheckR
 
     k defaults to the number of weights above eps (the smallest k that makes a sparse, at
     least 1); a k below that number violates the hypothesis and raises ValueError.
+
+    >>> (r,) = check_eps_k_tail([2.0, 0.0, -1.0], eps=0.2)     # one weight above 0.2: k = 1
+    >>> r.params["k"], mpmath.nstr(r.bound, 6), r.passed, r.certified
+    (1, '0.4', True, True)
     """
     s = as_scores(scores)
     n = len(s)
@@ -233,7 +243,12 @@ def check_eps_k_tail(scores, *, eps: float, k: int | None = None) -> list[CheckR
 
 
 def check_gap_bound(scores, *, k: int) -> list[CheckRecord]:
-    """lem:gap-bound: both forms, for k < n."""
+    """lem:gap-bound: both forms, for k < n.
+
+    >>> r1, r2 = check_gap_bound([1.0, 0.0, -1.0], k=1)
+    >>> mpmath.nstr(r1.measured, 6), mpmath.nstr(r1.bound, 6), r1.certified, r2.certified
+    ('0.334759', '0.423883', True, True)
+    """
     s = as_scores(scores)
     n = len(s)
     kk = as_k(k, n)
@@ -261,7 +276,11 @@ def check_gap_bound(scores, *, k: int) -> list[CheckRecord]:
 
 def check_topk_optimal(scores, *, k: int, other: list[int] | None = None,
                        seed: int = 0) -> list[CheckRecord]:
-    """lem:topk-optimal: tau_k <= the mass discarded by another k-set (random if not given)."""
+    """lem:topk-optimal: tau_k <= the mass discarded by another k-set (random if not given).
+
+    >>> [(r.passed, r.certified) for r in check_topk_optimal([1.0, 0.0, -1.0], k=1, other=[2])]
+    [(True, True)]
+    """
     s = as_scores(scores)
     n = len(s)
     kk = as_k(k, n)
@@ -277,13 +296,17 @@ def check_topk_optimal(scores, *, k: int, other: list[int] | None = None,
 
     def balls(dps):
         b = ab.topk_attention(s, k=kk, dps=dps)
-        return [(b.tau, _ball_sum([b.weights[j] for j in drop]))]
+        return [(b.tau, ab.ARB.fsum(b.weights[j] for j in drop))]
 
     return _finish("lem:topk-optimal", _params(s, k=kk, other=other), specs, balls)
 
 
 def check_tail_monotone(scores, *, k: int) -> list[CheckRecord]:
-    """lem:tail-monotone: tau_{k+1} <= tau_k, tau_k <= 1 - k/n, tau_n = 0."""
+    """lem:tail-monotone: tau_{k+1} <= tau_k, tau_k <= 1 - k/n, tau_n = 0.
+
+    >>> [(r.name, r.certified) for r in check_tail_monotone([1.0, 0.0, -1.0], k=1)]
+    [('tau_{k+1} <= tau_k', True), ('tau_k <= 1 - k/n', True), ('tau_n = 0', None)]
+    """
     s = as_scores(scores)
     n = len(s)
     kk = as_k(k, n)
@@ -304,7 +327,11 @@ def check_tail_monotone(scores, *, k: int) -> list[CheckRecord]:
 
 
 def check_max_weight(scores, *, k: int) -> list[CheckRecord]:
-    """lem:max-weight: tau_k >= 1 - k max_j a_j."""
+    """lem:max-weight: tau_k >= 1 - k max_j a_j.
+
+    >>> [(r.passed, r.certified) for r in check_max_weight([1.0, 0.0, -1.0], k=2)]
+    [(True, True)]
+    """
     s = as_scores(scores)
     kk = as_k(k, len(s))
     r = mp.topk_attention(s, k=kk)
@@ -323,6 +350,9 @@ def check_loss_gradient(scores, *, k: int) -> list[CheckRecord]:
     a_l (1[l not in S] - tau_k), and 0 <= L_k <= 1 - k/n for this row.
 
     Needs s_(k) > s_(k+1) (S locally constant); a tie at the boundary raises ValueError.
+
+    >>> [r.passed for r in check_loss_gradient([1.0, 0.0, -1.0], k=1)]
+    [True, True, True]
     """
     s = as_scores(scores)
     n = len(s)
@@ -355,7 +385,12 @@ def check_loss_gradient(scores, *, k: int) -> list[CheckRecord]:
 
 
 def check_threshold_error(scores, values, *, eps: float) -> list[CheckRecord]:
-    """thm:threshold-error: tau_thr <= (#dropped) eps < n eps, ||o-o_hat||_inf <= 2 tau max|V|."""
+    """thm:threshold-error: tau_thr <= (#dropped) eps < n eps, ||o-o_hat||_inf <= 2 tau max|V|.
+
+    >>> recs = check_threshold_error([1.0, 0.0, -1.0], [[1.0], [2.0], [3.0]], eps=0.2)
+    >>> [(r.passed, r.certified) for r in recs]
+    [(True, True), (True, True), (True, True)]
+    """
     s = as_scores(scores)
     n = len(s)
     e = as_open_unit(eps, "eps")

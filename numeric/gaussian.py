@@ -15,13 +15,12 @@ only enlarge the quantile) for n <= EXACT_N_MAX; beyond that only Bernstein is o
 from __future__ import annotations
 
 import math
-import numbers
 
 import mpmath
 from scipy.stats import binom
 
 from .bounds import compile_bound, register_bound
-from .validate import as_open_unit
+from .validate import as_k_of, as_nonnegative, as_open_unit, as_positive_int, as_positive_real
 
 DPS = 30
 GRID = 160
@@ -29,49 +28,33 @@ EXACT_N_MAX = 2**40
 DEFAULT_DELTA = 1e-4
 
 
-# --- argument checks -------------------------------------------------------------------------
+# --- argument checks (natsparse.numeric.validate; beta and gamma as mpmath numbers) -----------
 
 def as_n(n, name: str = "n") -> int:
-    """A positive integer (Python int of any size, numpy integer, or an integral float < 2^53)."""
-    if isinstance(n, bool):
-        raise TypeError(f"{name} must be a positive integer, got bool {n!r}")
-    if isinstance(n, numbers.Integral):
-        value = int(n)
-    elif isinstance(n, numbers.Real) and math.isfinite(float(n)) and float(n).is_integer() \
-            and abs(float(n)) < 2**53:
-        value = int(n)
-    else:
-        raise TypeError(f"{name} must be a positive integer, got {type(n).__name__} {n!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer (>= 1), got {value}")
-    return value
+    """A positive integer (Python int of any size, numpy integer, or an integral float < 2^53).
+
+    >>> as_n(1e6), as_n(10**30) == 10**30
+    (1000000, True)
+    """
+    return as_positive_int(n, name)
 
 
 def as_beta(beta) -> mpmath.mpf:
-    """The score scale: a finite real number >= 0."""
-    if isinstance(beta, bool) or not isinstance(beta, numbers.Real | mpmath.mpf):
-        raise TypeError(f"beta must be a real number >= 0, got {type(beta).__name__}")
-    b = mpmath.mpf(beta)
-    if not mpmath.isfinite(b) or b < 0:
-        raise ValueError(f"beta must be a finite real number >= 0, got {beta}")
-    return b
+    """The score scale: a finite real number >= 0, as an mpf.
 
-
-def as_k_of(k, n: int) -> int:
-    """A window size: an integer 1 <= k <= n."""
-    kk = as_n(k, "k")
-    if kk > n:
-        raise ValueError(f"k must be an integer in [1, n={n}], got {kk}")
-    return kk
+    >>> as_beta(2)
+    mpf('2.0')
+    """
+    return mpmath.mpf(as_nonnegative(beta, "beta"))
 
 
 def as_gamma(gamma) -> mpmath.mpf:
-    """The regime exponent gamma >= 0 of beta^2 = 2 gamma ln n."""
-    if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real):
-        raise TypeError(f"gamma must be a real number >= 0, got {type(gamma).__name__}")
-    if not math.isfinite(float(gamma)) or gamma < 0:
-        raise ValueError(f"gamma must be a finite real number >= 0, got {gamma}")
-    return mpmath.mpf(gamma)
+    """The regime exponent gamma >= 0 of beta^2 = 2 gamma ln n, as an mpf.
+
+    >>> as_gamma(0.5)
+    mpf('0.5')
+    """
+    return mpmath.mpf(as_nonnegative(gamma, "gamma"))
 
 
 # --- the normal distribution in mpmath --------------------------------------------------------
@@ -85,6 +68,9 @@ def normal_sf(x):
     mpmath's erfc loses digits beyond x ~ 1e8 (and overflows near 1e200, e.g. t/beta for a
     subnormal beta), so for |x| >= 1e4 the alternating asymptotic series
     phi(x)/x (1 - x^-2 + 3x^-4 - 15x^-6 + 105x^-8) is used: its error is below 945 x^-10 < 1e-37.
+
+    >>> mpmath.nstr(normal_sf(1), 6), mpmath.nstr(normal_sf(10**5), 6)
+    ('0.158655', '1.21521e-2171472415')
     """
     x = mpmath.mpf(x)
     if abs(x) < ASYMPTOTIC_FROM:
@@ -96,22 +82,38 @@ def normal_sf(x):
 
 
 def normal_cdf(x):
-    """Phi(x) = Phi_c(-x)."""
+    """Phi(x) = Phi_c(-x).
+
+    >>> mpmath.nstr(normal_cdf(1.96), 6)
+    '0.975002'
+    """
     return normal_sf(-mpmath.mpf(x))
 
 
 def normal_pdf(x):
-    """phi(x)."""
+    """phi(x).
+
+    >>> mpmath.nstr(normal_pdf(0), 6)   # 1/sqrt(2 pi)
+    '0.398942'
+    """
     return mpmath.exp(-x * x / 2) / mpmath.sqrt(2 * mpmath.pi)
 
 
 def normal_ppf(p):
-    """Phi^{-1}(p) for 0 < p < 1 (= -sqrt(2) erfcinv(2p))."""
+    """Phi^{-1}(p) for 0 < p < 1 (= -sqrt(2) erfcinv(2p)).
+
+    >>> mpmath.nstr(normal_ppf(0.975), 6)
+    '1.95996'
+    """
     return mpmath.sqrt(2) * mpmath.erfinv(2 * mpmath.mpf(p) - 1)
 
 
 def beta_of_gamma(n, gamma) -> mpmath.mpf:
-    """beta = sqrt(2 gamma ln n), the regime of thm:nC-sufficient."""
+    """beta = sqrt(2 gamma ln n), the regime of thm:nC-sufficient.
+
+    >>> mpmath.nstr(beta_of_gamma(10**4, 0.5), 6)   # sqrt(ln 10^4)
+    '3.03485'
+    """
     with mpmath.workdps(DPS):
         return mpmath.sqrt(2 * as_gamma(gamma) * mpmath.log(as_n(n)))
 
@@ -120,7 +122,12 @@ def beta_of_gamma(n, gamma) -> mpmath.mpf:
 
 @register_bound("lem:lognormal-tilt")
 def lognormal_tilt(beta, t, n=1) -> dict:
-    """The expectations of lem:lognormal-tilt at (beta > 0, t), counts for n keys."""
+    """The expectations of lem:lognormal-tilt at (beta > 0, t), counts for n keys.
+
+    >>> r = lognormal_tilt(1.0, 0.5, 100)
+    >>> [mpmath.nstr(r[key], 6) for key in ("E[e^s]", "E[e^s 1{s>t}]", "E[e^2s]", "share_t", "count_t")]
+    ['1.64872', '1.14003', '7.38906', '0.691462', '30.8538']
+    """
     b, nn = as_beta(beta), as_n(n)
     if b == 0:
         raise ValueError("beta must be > 0 for lem:lognormal-tilt (beta = 0 has no density)")
@@ -148,7 +155,11 @@ def k_eps_rule(beta, eps, n=1) -> dict:
 
 @register_bound("prop:norm-sparsity")
 def norm_sparsity(beta, eps) -> dict:
-    """The k-eps fraction and its derivative in beta, -phi(beta + Phi^{-1}(eps)) < 0."""
+    """The k-eps fraction and its derivative in beta, -phi(beta + Phi^{-1}(eps)) < 0.
+
+    >>> {key: mpmath.nstr(v, 6) for key, v in norm_sparsity(1.0, 0.1).items()}
+    {'fraction': '0.610856', 'derivative': '-0.383439'}
+    """
     b, e = as_beta(beta), as_open_unit(eps, "eps")
     with mpmath.workdps(DPS):
         return {"fraction": k_eps_rule(b, e)["fraction"], "derivative": -normal_pdf(b + normal_ppf(e))}
@@ -156,7 +167,11 @@ def norm_sparsity(beta, eps) -> dict:
 
 @register_bound("prop:phase-diagram")
 def phase_exponent(gamma) -> dict:
-    """The exponent kappa of k = n^{kappa + o(1)}: 1 - gamma below collapse, 0 above (cited)."""
+    """The exponent kappa of k = n^{kappa + o(1)}: 1 - gamma below collapse, 0 above (cited).
+
+    >>> phase_exponent(0.25), phase_exponent(2)["regime"]
+    ({'kappa': mpf('0.75'), 'regime': 'sparse'}, 'collapse')
+    """
     g = as_gamma(gamma)
     regime = "dense" if g == 0 else ("sparse" if g < 1 else "collapse")
     return {"kappa": 1 - g if g < 1 else mpmath.mpf(0), "regime": regime}
@@ -165,13 +180,22 @@ def phase_exponent(gamma) -> dict:
 # --- lem:partition-lower --------------------------------------------------------------------
 
 def truncation_grid(n: int, b, delta) -> list:
-    """Truncation levels c = beta u, u on [-6, max(2 beta, sqrt(2 ln(n/delta))) + 6] (GRID points)."""
+    """Truncation levels c = beta u, u on [-6, max(2 beta, sqrt(2 ln(n/delta))) + 6] (GRID points).
+
+    >>> grid = truncation_grid(1000, mpmath.mpf(1), 1e-4)
+    >>> len(grid), mpmath.nstr(grid[0], 6), mpmath.nstr(grid[-1], 6)
+    (160, '-6.0', '11.6777')
+    """
     hi = max(2 * b, mpmath.sqrt(2 * mpmath.log(n / mpmath.mpf(delta)))) + 6
     return [b * (-6 + (hi + 6) * i / (GRID - 1)) for i in range(GRID)]
 
 
 def maurer_term(n: int, b, delta, c):
-    """n e^{b^2/2} Phi(c/b - b) - sqrt(2 n e^{2 b^2} Phi(c/b - 2b) ln(1/delta)); c = inf allowed."""
+    """n e^{b^2/2} Phi(c/b - b) - sqrt(2 n e^{2 b^2} Phi(c/b - 2b) ln(1/delta)); c = inf allowed.
+
+    >>> mpmath.nstr(maurer_term(1000, mpmath.mpf(1), 1e-4, mpmath.inf), 6)
+    '1279.79'
+    """
     lg = mpmath.log(1 / mpmath.mpf(delta))
     if c == mpmath.inf:
         return n * mpmath.exp(b**2 / 2) - mpmath.exp(b**2) * mpmath.sqrt(2 * n * lg)
@@ -180,7 +204,11 @@ def maurer_term(n: int, b, delta, c):
 
 
 def count_term(n: int, b, delta, c):
-    """e^c (n Phi_c(c/b) - sqrt(n ln(1/delta) / 2)): Hoeffding on #{s_j > c}."""
+    """e^c (n Phi_c(c/b) - sqrt(n ln(1/delta) / 2)): Hoeffding on #{s_j > c}.
+
+    >>> mpmath.nstr(count_term(1000, mpmath.mpf(1), 1e-4, mpmath.mpf(0)), 6)
+    '432.139'
+    """
     return mpmath.exp(c) * (n * normal_sf(c / b) - mpmath.sqrt(n * mpmath.log(1 / mpmath.mpf(delta)) / 2))
 
 
@@ -190,6 +218,12 @@ def partition_lower(n, beta, delta=DEFAULT_DELTA) -> dict:
 
     The larger of (a) Maurer's lower tail for the truncated terms, best over the grid and
     c = inf, and (b) Hoeffding on the count above c, best over the grid. `vacuous` when L <= 0.
+
+    >>> p = partition_lower(4096, 2.0)          # E Z = 4096 e^2 = 30265
+    >>> mpmath.nstr(p["L"], 6), p["vacuous"]
+    ('19971.8', False)
+    >>> partition_lower(1, 1.0)["vacuous"]
+    True
     """
     nn, b, d = as_n(n), as_beta(beta), as_open_unit(delta, "delta")
     with mpmath.workdps(DPS):
@@ -212,13 +246,21 @@ def partition_lower(n, beta, delta=DEFAULT_DELTA) -> dict:
 # --- lem:count-upper ------------------------------------------------------------------------
 
 def bernstein_u(mean_var, delta):
-    """u = ln(1/delta)/3 + sqrt(ln^2(1/delta)/9 + 2 var ln(1/delta)) (one-sided Bernstein)."""
+    """u = ln(1/delta)/3 + sqrt(ln^2(1/delta)/9 + 2 var ln(1/delta)) (one-sided Bernstein).
+
+    >>> mpmath.nstr(bernstein_u(10, 1e-4), 6)
+    '16.9853'
+    """
     lg = mpmath.log(1 / mpmath.mpf(delta))
     return lg / 3 + mpmath.sqrt(lg**2 / 9 + 2 * mean_var * lg)
 
 
 def binomial_quantile(n: int, p, delta) -> int | None:
-    """Smallest m with P(Bin(n, p) > m) <= delta (p rounded up); None when n > EXACT_N_MAX."""
+    """Smallest m with P(Bin(n, p) > m) <= delta (p rounded up); None when n > EXACT_N_MAX.
+
+    >>> binomial_quantile(1000, 0.01, 1e-4), binomial_quantile(2**41, 0.5, 1e-4)
+    (24, None)
+    """
     if n > EXACT_N_MAX:
         return None
     pf = min(1.0, math.nextafter(float(p), 2.0)) if p > 0 else 0.0
@@ -248,7 +290,12 @@ def _sf_over(t, b):
 
 @register_bound("lem:count-upper")
 def count_upper(n, beta, t, delta=DEFAULT_DELTA) -> dict:
-    """With probability >= 1 - delta, N_t = #{s_j > t} <= k (Bernstein) and <= k_exact."""
+    """With probability >= 1 - delta, N_t = #{s_j > t} <= k (Bernstein) and <= k_exact.
+
+    >>> c = count_upper(4096, 2.0, 5.0)
+    >>> c["k"], c["k_exact"], mpmath.nstr(c["mean"], 6)
+    (50, 46, '25.4348')
+    """
     nn, b, d = as_n(n), as_beta(beta), as_open_unit(delta, "delta")
     with mpmath.workdps(DPS):
         return _count(nn, _sf_over(mpmath.mpf(t), b), d)
@@ -262,6 +309,10 @@ def sparse_whp(n, beta, eps, delta=DEFAULT_DELTA) -> dict:
 
     t = ln(eps L(n, beta, delta/2)); k = floor(np + u) at delta/2 (Bernstein, the theorem's k)
     and k_exact (the exact binomial quantile at delta/2, also valid and tighter).
+
+    >>> r = sparse_whp(4096, 2.0, 1e-3)
+    >>> r["k"], r["k_exact"], mpmath.nstr(r["t"], 6), r["vacuous"]
+    (354, 344, '2.97994', False)
     """
     nn, b = as_n(n), as_beta(beta)
     e, d = as_open_unit(eps, "eps"), as_open_unit(delta, "delta")
@@ -301,7 +352,11 @@ def _direct_t(nn: int, b, k: int, d3):
 
 
 def upper_tail_sum(n: int, b, t, delta):
-    """U_t: with probability >= 1 - delta, T_t = sum_j e^{s_j} 1{s_j <= t} <= U_t (Bernstein)."""
+    """U_t: with probability >= 1 - delta, T_t = sum_j e^{s_j} 1{s_j <= t} <= U_t (Bernstein).
+
+    >>> mpmath.nstr(upper_tail_sum(4096, mpmath.mpf(2), mpmath.mpf(5), 1e-4), 6)
+    '25286.2'
+    """
     lg = mpmath.log(1 / mpmath.mpf(delta))
     var = n * mpmath.exp(2 * b**2) * normal_cdf(t / b - 2 * b)
     return (n * mpmath.exp(b**2 / 2) * normal_cdf(t / b - b) + mpmath.exp(t) * lg / 3
@@ -313,6 +368,10 @@ def tail_bound_direct(n, beta, k, delta=DEFAULT_DELTA) -> dict:
 
     Events at delta/3 each: Z >= L, N_t <= k (count bound), T_t <= U_t; t is the smallest
     level whose count bound fits k. `vacuous` when no t fits or L <= 0.
+
+    >>> d = tail_bound_direct(4096, 2.0, 256)
+    >>> mpmath.nstr(d["tau"], 6), mpmath.nstr(d["t"], 6), d["vacuous"]
+    ('0.651783', '3.31553', False)
     """
     nn, b, d = as_n(n), as_beta(beta), as_open_unit(delta, "delta")
     kk = as_k_of(k, nn)
@@ -339,12 +398,15 @@ def error_whp(n, beta, eps, delta=DEFAULT_DELTA, k=None, v_max=1) -> dict:
 
     eps form: tau_k <= (n - k) eps for k >= the k of thm:sparse-whp (None below it); direct
     form: tau_k <= U_t / L. k defaults to the k of thm:sparse-whp.
+
+    >>> e = error_whp(4096, 2.0, 1e-3)
+    >>> e["k"], mpmath.nstr(e["tau_eps_form"], 6), mpmath.nstr(e["tau_direct"], 6)
+    (354, '3.742', '0.529665')
     """
     nn = as_n(n)
     sp_ = sparse_whp(nn, beta, eps, delta)
     kk = sp_["k"] if k is None else as_k_of(k, nn)
-    if isinstance(v_max, bool) or not isinstance(v_max, numbers.Real) or not v_max >= 0:
-        raise ValueError(f"v_max must be a real number >= 0 (a bound on max|V|), got {v_max!r}")
+    v_max = as_nonnegative(v_max, "v_max")
     with mpmath.workdps(DPS):
         covered = not sp_["vacuous"] and kk >= sp_["k"]
         tau_eps = (nn - kk) * mpmath.mpf(as_open_unit(eps, "eps")) if covered else None
@@ -364,6 +426,10 @@ def polylog_insufficient(n, beta, k, delta=DEFAULT_DELTA) -> dict:
 
     M = beta sqrt(2 ln(n/delta')) with delta' = delta/2 (P(max s > M) <= delta'/2), L at delta/2.
     `exponent` is (1 - sqrt(gamma))^2 for gamma = beta^2 / (2 ln n) (n > 1).
+
+    >>> r = polylog_insufficient(10**8, beta_of_gamma(10**8, 0.25), 19)
+    >>> mpmath.nstr(r["M"], 6), mpmath.nstr(r["max_weight"], 6), r["vacuous"]   # k = ln n: still vacuous
+    ('22.8419', '0.857963', True)
     """
     nn, b, d = as_n(n), as_beta(beta), as_open_unit(delta, "delta")
     kk = as_k_of(k, nn)
@@ -383,12 +449,14 @@ def polylog_insufficient(n, beta, k, delta=DEFAULT_DELTA) -> dict:
 
 @register_bound("thm:nC-sufficient")
 def nc_sufficient(n, gamma, C, alpha=1, delta=DEFAULT_DELTA) -> dict:
-    """k = ceil(alpha n^C) at beta = sqrt(2 gamma ln n): the direct bound on tau_k (w.p. 1 - delta)."""
+    """k = ceil(alpha n^C) at beta = sqrt(2 gamma ln n): the direct bound on tau_k (w.p. 1 - delta).
+
+    >>> r = nc_sufficient(10**8, 0.25, 0.9)
+    >>> r["k"], mpmath.nstr(r["tau_bound"], 6), r["C_above_exponent"]
+    (15848932, '0.0216868', True)
+    """
     nn, g = as_n(n), as_gamma(gamma)
-    if isinstance(C, bool) or not isinstance(C, numbers.Real) or not C > 0:
-        raise ValueError(f"C must be a real number > 0, got {C!r}")
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha > 0:
-        raise ValueError(f"alpha must be a real number > 0, got {alpha!r}")
+    C, alpha = as_positive_real(C, "C"), as_positive_real(alpha, "alpha")
     with mpmath.workdps(DPS):
         kk = min(nn, int(mpmath.ceil(mpmath.mpf(alpha) * mpmath.mpf(nn) ** C)))
         b = beta_of_gamma(nn, g)
@@ -399,7 +467,12 @@ def nc_sufficient(n, gamma, C, alpha=1, delta=DEFAULT_DELTA) -> dict:
 
 @register_bound("cor:adaptive-window")
 def adaptive_window(n, gamma, k, C, alpha=1, delta=DEFAULT_DELTA) -> dict:
-    """Fixed window k: lower bound on tau_k; window ceil(alpha n^C): upper bound (each w.p. 1 - delta)."""
+    """Fixed window k: lower bound on tau_k; window ceil(alpha n^C): upper bound (each w.p. 1 - delta).
+
+    >>> r = adaptive_window(10**8, 0.25, 19, 0.9)
+    >>> r["k_fixed"], r["k_adaptive"], mpmath.nstr(r["tau_adaptive_upper"], 6)
+    (19, 15848932, '0.0216868')
+    """
     nn = as_n(n)
     kk = as_k_of(k, nn)
     b = beta_of_gamma(nn, gamma)

@@ -9,10 +9,14 @@ Statistics per row (names are the keys of `row_stats` and of `Summary`):
 - "lse" = log Z, "max_weight" = max_j a_j;
 - "tau[k]" = tau_k, the softmax mass outside the top-k (for each requested k);
 - "count[a>eps]" = #{j : a_j > eps}, "count[s>t]" = N_t (for each eps, t);
-- "k_eps[eps]" = min{k : tau_k <= eps} (needs a full sort, so only when asked for).
-tau_k from the top-k path is (Z - head mass)/Z (absolute error a few float64 ulps of the sums,
-~1e-15); with a k_eps request all tails are summed directly from a full sort instead (relative
-accuracy).
+- "k_eps[eps]" = min{k : tau_k <= eps}.
+tau_k and k_eps come from `batched.tail_masses`, the one evaluator of the tail mass: one selection of
+the largest scores per batch serves every k and eps level, and the discarded weights are summed
+directly (relative accuracy).
+
+    >>> summ = simulate(64, 1.0, 200, k=(8,), eps=(0.01,), seed=0)
+    >>> summ.trials, sorted(summ.moments)
+    (200, ['count[a>0.01]', 'lse', 'max_weight', 'tau[8]'])
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .validate import as_open_unit
+from . import batched
+from .validate import as_finite_real, as_k, as_nonnegative, as_open_unit, as_positive_int, as_tensor
 
 ELEMENTS_PER_BATCH = 2**20  # float64 scores per batch: 8 MiB, whatever n is
 
@@ -34,42 +39,51 @@ def _name(kind: str, value) -> str:
 
 
 def tau_name(k: int) -> str:
-    """Key of tau_k."""
+    """Key of tau_k.
+
+    >>> tau_name(8)
+    'tau[8]'
+    """
     return _name("tau", k)
 
 
 def count_eps_name(eps: float) -> str:
-    """Key of #{j : a_j > eps}."""
+    """Key of #{j : a_j > eps}.
+
+    >>> count_eps_name(0.001)
+    'count[a>0.001]'
+    """
     return f"count[a>{float(eps):g}]"
 
 
 def count_t_name(t: float) -> str:
-    """Key of N_t = #{j : s_j > t}."""
+    """Key of N_t = #{j : s_j > t}.
+
+    >>> count_t_name(2)
+    'count[s>2]'
+    """
     return f"count[s>{float(t):g}]"
 
 
 def k_eps_name(eps: float) -> str:
-    """Key of k_eps = min{k : tau_k <= eps}."""
+    """Key of k_eps = min{k : tau_k <= eps}.
+
+    >>> k_eps_name(0.1)
+    'k_eps[0.1]'
+    """
     return _name("k_eps", float(eps))
-
-
-def _as_trials(x, name: str) -> int:
-    if isinstance(x, bool) or not isinstance(x, int | np.integer) or x < 1:
-        raise ValueError(f"{name} must be a positive int, got {x!r}")
-    return int(x)
-
-
-def _as_beta(beta) -> float:
-    if isinstance(beta, bool) or not isinstance(beta, int | float | np.floating):
-        raise TypeError(f"beta must be a real number >= 0, got {type(beta).__name__}")
-    if not (math.isfinite(beta) and beta >= 0):
-        raise ValueError(f"beta must be a finite real number >= 0, got {beta}")
-    return float(beta)
 
 
 @dataclass(frozen=True)
 class Request:
-    """What to compute per row: windows k, weight thresholds eps, score thresholds t, k_eps levels."""
+    """What to compute per row: windows k, weight thresholds eps, score thresholds t, k_eps levels.
+
+    >>> req = Request(16, k=(4,), eps=(0.1,), t=(1.0,), eps_mass=(0.05,))
+    >>> req.names
+    ['lse', 'max_weight', 'tau[4]', 'count[a>0.1]', 'count[s>1]', 'k_eps[0.05]']
+    >>> req.integer_stats
+    ['count[a>0.1]', 'count[s>1]', 'k_eps[0.05]']
+    """
 
     n: int
     k: tuple[int, ...] = ()
@@ -78,15 +92,13 @@ class Request:
     eps_mass: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
-        _as_trials(self.n, "n")
+        as_positive_int(self.n, "n")
         for kk in self.k:
-            if isinstance(kk, bool) or not isinstance(kk, int | np.integer) or not 1 <= kk <= self.n:
-                raise ValueError(f"k must be ints in [1, n={self.n}], got {kk!r}")
+            as_k(kk, self.n)
         for e in (*self.eps, *self.eps_mass):
             as_open_unit(e, "eps")
         for tt in self.t:
-            if not math.isfinite(float(tt)):
-                raise ValueError(f"t must be finite, got {tt}")
+            as_finite_real(tt, "t")
 
     @property
     def names(self) -> list[str]:
@@ -101,28 +113,24 @@ class Request:
 
 
 def row_stats(s: torch.Tensor, req: Request) -> dict[str, torch.Tensor]:
-    """The statistics of every row of s (shape (B, n)), as tensors of shape (B,)."""
+    """The statistics of every row of s (shape (B, n)), as tensors of shape (B,).
+
+    >>> st = row_stats(torch.zeros(2, 4, dtype=torch.float64), Request(4, k=(1,), eps_mass=(0.5,)))
+    >>> st["tau[1]"].tolist(), st["k_eps[0.5]"].tolist(), st["max_weight"].tolist()
+    ([0.75, 0.75], [2, 2], [0.25, 0.25])
+    """
     out: dict[str, torch.Tensor] = {}
-    if req.eps_mass:
-        srt = torch.sort(s, dim=-1, descending=True).values
-        tails = torch.logcumsumexp(srt.flip(-1), dim=-1).flip(-1)   # tails[:, k] = LSE(s_(k+1..n))
-        lse = tails[:, 0]
-        smax = srt[:, 0]
+    if req.k or req.eps_mass:
+        # one selection per batch, shared by every k and eps level (k_eps needs every tail)
+        tails = batched.tail_masses(s, upto=None if req.eps_mass else max(req.k))
         for kk in req.k:
-            out[tau_name(kk)] = (torch.exp(tails[:, kk] - lse) if kk < req.n
-                                 else torch.zeros_like(lse))
-        for level in req.eps_mass:   # batched.k_eps, fused here with the tau statistics' tails
-            out[k_eps_name(level)] = (tails > (lse + math.log(level))[:, None]).sum(-1)
+            out[tau_name(kk)] = tails[:, kk]
+        for level in req.eps_mass:
+            out[k_eps_name(level)] = batched.k_eps_from_tails(tails, level)
     else:
-        smax = s.max(dim=-1).values
-        e = (s - smax[:, None]).exp_()                      # e_j = e^{s_j - max s} in (0, 1]
-        z = e.sum(-1)                                       # Z e^{-max s} >= 1
-        lse = smax + z.log()
-        if req.k:
-            head = torch.topk(e, max(req.k), dim=-1, sorted=True).values.cumsum_(-1)
-            for kk in req.k:
-                out[tau_name(kk)] = (torch.zeros_like(lse) if kk == req.n
-                                     else ((z - head[:, kk - 1]) / z).clamp_(min=0.0))
+        as_tensor(s)
+    smax = s.max(dim=-1).values
+    lse = smax + (s - smax[:, None]).exp_().sum(-1).log_()
     out["lse"] = lse
     out["max_weight"] = torch.exp(smax - lse)
     for level in req.eps:
@@ -134,7 +142,14 @@ def row_stats(s: torch.Tensor, req: Request) -> dict[str, torch.Tensor]:
 
 @dataclass
 class Moments:
-    """Streaming count, mean, sum of squared deviations, min and max (Chan's merge)."""
+    """Streaming count, mean, sum of squared deviations, min and max (Chan's merge).
+
+    >>> m = Moments()
+    >>> m.add(torch.tensor([1.0, 2.0, 3.0]))
+    >>> m.add(torch.tensor([4.0]))
+    >>> m.count, m.mean, round(m.std, 12), m.min, m.max
+    (4, 2.5, 1.290994448736, 1.0, 4.0)
+    """
 
     count: int = 0
     mean: float = 0.0
@@ -166,7 +181,16 @@ class Moments:
 
 @dataclass
 class Summary:
-    """Streaming statistics of `trials` rows: moments, histograms, exceedance counts."""
+    """Streaming statistics of `trials` rows: moments, histograms, exceedance counts.
+
+    >>> summ = simulate(10, 0.0, 100, k=(3,), eps=(0.05,), above={"tau[3]": 0.5})   # beta = 0: a_j = 1/10
+    >>> summ.trials, round(summ.moments["tau[3]"].mean, 12), summ.above
+    (100, 0.7, {('tau[3]', 0.5): 100})
+    >>> summ.exceed("count[a>0.05]", 9), summ.quantile("count[a>0.05]", 0.5)
+    (100, 10)
+    >>> sorted(summ.as_dict())
+    ['above', 'below', 'beta', 'moments', 'n', 'trials']
+    """
 
     n: int
     beta: float
@@ -210,15 +234,23 @@ class Summary:
 
 
 def batch_rows_for(n: int, trials: int) -> int:
-    """Default rows per batch: ELEMENTS_PER_BATCH scores, at least one row, at most `trials`."""
+    """Default rows per batch: ELEMENTS_PER_BATCH scores, at least one row, at most `trials`.
+
+    >>> batch_rows_for(4096, 10**6), batch_rows_for(4096, 10), batch_rows_for(2**21, 5)
+    (256, 10, 1)
+    """
     return max(1, min(trials, ELEMENTS_PER_BATCH // n))
 
 
 def score_batches(n: int, beta: float, trials: int, *, seed: int = 0, batch_rows: int | None = None):
-    """Yield float64 tensors of shape (B, n) with i.i.d. N(0, beta^2) entries, trials rows in all."""
-    n, trials = _as_trials(n, "n"), _as_trials(trials, "trials")
-    b = _as_beta(beta)
-    rows = batch_rows_for(n, trials) if batch_rows is None else _as_trials(batch_rows, "batch_rows")
+    """Yield float64 tensors of shape (B, n) with i.i.d. N(0, beta^2) entries, trials rows in all.
+
+    >>> [tuple(b.shape) for b in score_batches(1000, 1.0, 2500, batch_rows=1000)]
+    [(1000, 1000), (1000, 1000), (500, 1000)]
+    """
+    n, trials = as_positive_int(n, "n"), as_positive_int(trials, "trials")
+    b = float(as_nonnegative(beta, "beta"))
+    rows = batch_rows_for(n, trials) if batch_rows is None else as_positive_int(batch_rows, "batch_rows")
     g = torch.Generator().manual_seed(int(seed))
     done = 0
     while done < trials:
@@ -228,7 +260,12 @@ def score_batches(n: int, beta: float, trials: int, *, seed: int = 0, batch_rows
 
 
 def sample_scores(n: int, beta: float, rows: int, *, seed: int = 0) -> torch.Tensor:
-    """All rows at once (for small checks): a (rows, n) float64 tensor."""
+    """All rows at once (for small checks): a (rows, n) float64 tensor.
+
+    >>> s = sample_scores(5, 2.0, 3, seed=1)
+    >>> tuple(s.shape), s.dtype, torch.equal(s, sample_scores(5, 2.0, 3, seed=1))
+    ((3, 5), torch.float64, True)
+    """
     return torch.cat(list(score_batches(n, beta, rows, seed=seed)))
 
 
@@ -240,10 +277,14 @@ def simulate(n: int, beta: float, trials: int, *, k=(), eps=(), t=(), eps_mass=(
     `above={name: level}` / `below={name: level}` count rows whose statistic is > / < level
     (for real-valued statistics; integer ones have full histograms). `progress` shows a
     rich progress bar (off by default).
+
+    >>> summ = simulate(256, 2.0, 1000, k=(16,), eps=(0.01,), seed=0)
+    >>> summ.trials, 0 < summ.moments["tau[16]"].mean < 1, summ.hist["count[a>0.01]"].shape
+    (1000, True, (257,))
     """
-    req = Request(_as_trials(n, "n"), tuple(k), tuple(float(e) for e in eps),
+    req = Request(as_positive_int(n, "n"), tuple(k), tuple(float(e) for e in eps),
                   tuple(float(x) for x in t), tuple(float(e) for e in eps_mass))
-    summ = Summary(req.n, _as_beta(beta))
+    summ = Summary(req.n, float(as_nonnegative(beta, "beta")))
     for src, store in ((above or {}, summ.above), (below or {}, summ.below)):
         for name, level in src.items():
             if name not in req.names:
@@ -269,9 +310,13 @@ def sample_model_scores(n: int, d: int, queries: int, *, sigma: float = 1.0, see
     a query token x ~ N(0, I_d) and n key tokens x_j ~ N(0, sigma^2 I_d); scores
     s_j = x^T W_Q W_K^T x_j / sqrt(d). Returns (scores (queries, n), beta (queries,)) with
     beta = sigma ||W^T x|| / sqrt(d), W = W_Q W_K^T.
+
+    >>> scores, beta = sample_model_scores(50, 8, 4, seed=0)
+    >>> tuple(scores.shape), tuple(beta.shape)
+    ((4, 50), (4,))
     """
-    n, d, queries = _as_trials(n, "n"), _as_trials(d, "d"), _as_trials(queries, "queries")
-    sg = _as_beta(sigma)
+    n, d, queries = as_positive_int(n, "n"), as_positive_int(d, "d"), as_positive_int(queries, "queries")
+    sg = float(as_nonnegative(sigma, "sigma"))
     g = torch.Generator().manual_seed(int(seed))
     wq = torch.randn(queries, d, d, generator=g, dtype=torch.float64) / math.sqrt(d)
     wk = torch.randn(queries, d, d, generator=g, dtype=torch.float64) / math.sqrt(d)
@@ -286,8 +331,13 @@ def sample_model_scores(n: int, d: int, queries: int, *, sigma: float = 1.0, see
 
 def collect(n: int, beta: float, rows: int, names, *, k=(), eps=(), t=(), eps_mass=(), seed: int = 0
             ) -> dict[str, np.ndarray]:
-    """Per-row values of the statistics `names` (memory O(rows), for small runs and quantiles)."""
-    req = Request(_as_trials(n, "n"), tuple(k), tuple(float(e) for e in eps),
+    """Per-row values of the statistics `names` (memory O(rows), for small runs and quantiles).
+
+    >>> v = collect(10, 0.0, 5, ["lse", "tau[3]"], k=(3,))
+    >>> v["tau[3]"].round(12).tolist(), round(float(v["lse"][0]), 6)   # beta = 0: log 10
+    ([0.7, 0.7, 0.7, 0.7, 0.7], 2.302585)
+    """
+    req = Request(as_positive_int(n, "n"), tuple(k), tuple(float(e) for e in eps),
                   tuple(float(x) for x in t), tuple(float(e) for e in eps_mass))
     unknown = [name for name in names if name not in req.names]
     if unknown:

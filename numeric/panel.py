@@ -14,7 +14,11 @@ SCALES = (1e-3, 1.0, 5.0, 30.0, 1e4)
 
 
 def edge_rows() -> list[np.ndarray]:
-    """Ties, all-equal, one huge score, tiny and huge magnitudes, n = 1 and n = 2."""
+    """Ties, all-equal, one huge score, tiny and huge magnitudes, n = 1 and n = 2.
+
+    >>> [len(r) for r in edge_rows()]
+    [1, 2, 2, 7, 6, 4, 4, 41, 17, 5]
+    """
     return [
         np.array([0.0]),
         np.array([1.0, 1.0]),
@@ -31,7 +35,13 @@ def edge_rows() -> list[np.ndarray]:
 
 def random_rows(count: int, seed: int, n_max: int = 300, ties: bool = True) -> list[np.ndarray]:
     """Gaussian rows with log-uniform n in [2, n_max] and a scale from SCALES; with `ties`,
-    1 in 5 is rounded to a grid so that ties occur."""
+    1 in 5 is rounded to a grid so that ties occur.
+
+    >>> [len(r) for r in random_rows(3, seed=0)]
+    [48, 129, 4]
+    >>> random_rows(3, seed=0)[2].tolist() == random_rows(3, seed=0)[2].tolist()   # seeded
+    True
+    """
     rng = np.random.default_rng(seed)
     rows = []
     for i in range(count):
@@ -45,7 +55,11 @@ def random_rows(count: int, seed: int, n_max: int = 300, ties: bool = True) -> l
 
 def inputs(result_id: str, rows: list[np.ndarray], seed: int) -> list[dict]:
     """Keyword arguments for `CHECKS[result_id]`, one dict per row (k, values, eps chosen
-    from the seed; inputs that violate a result's hypothesis are skipped)."""
+    from the seed; inputs that violate a result's hypothesis are skipped).
+
+    >>> inputs("lem:gap-bound", [np.array([0.0]), np.array([1.0, 0.0])], seed=0)   # n = 1 has no k < n
+    [{'scores': array([1., 0.]), 'k': 1}]
+    """
     rng = np.random.default_rng(seed)
     out = []
     for s in rows:
@@ -73,6 +87,11 @@ def inputs(result_id: str, rows: list[np.ndarray], seed: int) -> list[dict]:
 
 
 def run_panel(result_id: str, rows: list[np.ndarray], seed: int) -> list:
-    """All check records (`CheckRecord`) of `result_id` over `rows`, kwargs drawn from `seed`."""
+    """All check records (`CheckRecord`) of `result_id` over `rows`, kwargs drawn from `seed`.
+
+    >>> recs = run_panel("lem:max-weight", edge_rows(), seed=0)
+    >>> len(recs), all(r.passed for r in recs)
+    (10, True)
+    """
     check = CHECKS[result_id]
     return [rec for kw in inputs(result_id, rows, seed) for rec in check(**kw)]

@@ -19,6 +19,13 @@ class CheckRecord:
     `passed` is decided in mpmath at the working precision; `certified` is arb's verdict:
     True (proved for this input), False (proved violated) or None (balls overlap: undecided,
     e.g. an exact equality case, or no certificate for this relation).
+
+    >>> from natsparse.numeric.checks import check_gap_bound
+    >>> r = check_gap_bound([1.0, 0.0, -1.0], k=1)[0]
+    >>> r.result_id, r.relation, r.passed, r.certified, round(r.ratio, 6)
+    ('lem:gap-bound', 'le', True, True, 0.789744)
+    >>> r.as_row()["bound"], r.as_row()["measured"]
+    ('0.423883', '0.334759')
     """
 
     result_id: str
@@ -49,7 +56,14 @@ class CheckRecord:
 
 def decide(relation: str, measured, bound, *, dps: int, scale=1) -> tuple[mpmath.mpf, bool]:
     """(margin, passed) at working precision: a slack of 10^-(dps-5) * scale, the rounding
-    error of a 50-digit evaluation, lets an exact equality case (a tight bound) pass."""
+    error of a 50-digit evaluation, lets an exact equality case (a tight bound) pass.
+
+    >>> decide("le", mpmath.mpf(1), mpmath.mpf(2), dps=50)
+    (mpf('1.0'), True)
+    >>> two = mpmath.mpf(2)
+    >>> decide("lt", two, two, dps=50)[1], decide("le", two, two, dps=50)[1]
+    (False, True)
+    """
     if relation not in RELATIONS:
         raise ValueError(f"relation must be one of {RELATIONS}, got {relation!r}")
     with mpmath.workdps(dps):

@@ -16,44 +16,43 @@ incomplete-beta inverse), which stays accurate for the 1e5..1e9 trial counts use
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import beta as _beta
 from scipy.stats import binom
 
-from .validate import as_open_unit
-
-
-def _counts(successes, trials) -> tuple[int, int]:
-    for name, v in (("successes", successes), ("trials", trials)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-            raise TypeError(f"{name} must be an int, got {type(v).__name__} {v!r}")
-    x, n = int(successes), int(trials)
-    if n < 1:
-        raise ValueError(f"trials must be >= 1, got {n}")
-    if not 0 <= x <= n:
-        raise ValueError(f"successes must be in [0, trials={n}], got {x}")
-    return x, n
+from .validate import as_counts, as_open_unit
 
 
 def lower_bound(successes: int, trials: int, alpha: float) -> float:
-    """One-sided Clopper–Pearson lower bound: P_p(lower > p) <= alpha for every p."""
-    x, n = _counts(successes, trials)
+    """One-sided Clopper–Pearson lower bound: P_p(lower > p) <= alpha for every p.
+
+    >>> lower_bound(0, 10, 0.05), round(lower_bound(5, 10, 0.05), 6)
+    (0.0, 0.222441)
+    """
+    x, n = as_counts(successes, trials)
     a = as_open_unit(alpha, "alpha")
     return 0.0 if x == 0 else float(_beta.ppf(a, x, n - x + 1))
 
 
 def upper_bound(successes: int, trials: int, alpha: float) -> float:
-    """One-sided Clopper–Pearson upper bound: P_p(upper < p) <= alpha for every p."""
-    x, n = _counts(successes, trials)
+    """One-sided Clopper–Pearson upper bound: P_p(upper < p) <= alpha for every p.
+
+    >>> upper_bound(10, 10, 0.05), round(upper_bound(0, 100, 0.05), 6)   # the "rule of three": ~3/100
+    (1.0, 0.029513)
+    """
+    x, n = as_counts(successes, trials)
     a = as_open_unit(alpha, "alpha")
     return 1.0 if x == n else float(_beta.isf(a, x + 1, n - x))
 
 
 def interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Two-sided Clopper–Pearson interval with coverage >= confidence (alpha/2 per side)."""
+    """Two-sided Clopper–Pearson interval with coverage >= confidence (alpha/2 per side).
+
+    >>> [round(x, 6) for x in interval(3, 100, 0.95)]
+    [0.00623, 0.085176]
+    """
     c = as_open_unit(confidence, "confidence")
     a = (1 - c) / 2
     return lower_bound(successes, trials, a), upper_bound(successes, trials, a)
@@ -61,7 +60,12 @@ def interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[flo
 
 @dataclass(frozen=True)
 class RateCheck:
-    """The verdict of `check_rate_at_most`: failures/trials against the claim P(fail) <= delta."""
+    """The verdict of `check_rate_at_most`: failures/trials against the claim P(fail) <= delta.
+
+    >>> r = check_rate_at_most(0, 100_000, 1e-4, 1e-6)
+    >>> r.rejected, r.frequency, round(r.upper95, 8)
+    (False, 0.0, 2.996e-05)
+    """
 
     failures: int
     trials: int
@@ -81,6 +85,10 @@ def check_rate_at_most(failures: int, trials: int, delta: float, false_alarm: fl
     """Reject "P(fail) <= delta" only if the CP lower bound at level `false_alarm` exceeds delta.
 
     When the claim holds, a rejection has probability <= false_alarm.
+
+    >>> r = check_rate_at_most(50, 100_000, 1e-4, 1e-6)    # 5e-4 against a claimed 1e-4
+    >>> r.rejected, round(r.lower, 8)
+    (True, 0.00023254)
     """
     d = as_open_unit(delta, "delta")
     lo = lower_bound(failures, trials, false_alarm)
@@ -93,6 +101,9 @@ def quantile_interval(values, q: float, alpha: float) -> tuple[float, float]:
 
     Order statistics x_(r) <= x_(s) with r, s from Bin(N, q): the interval misses the true
     quantile with probability <= alpha (alpha/2 per side); -inf / inf when N is too small.
+
+    >>> quantile_interval(list(range(101)), 0.5, 0.05)      # ranks 41 and 61 of 0..100
+    (40.0, 60.0)
     """
     x = np.sort(np.asarray(values, dtype=np.float64).ravel())
     qq, a = as_open_unit(q, "q"), as_open_unit(alpha, "alpha")

@@ -1,5 +1,6 @@
 """THEORY.md "Definitions": attention, top-k attention, tail mass, (eps,k)-sparsity,
-threshold attention and the sparsity loss, each with its defining SymPy equation."""
+threshold attention and the sparsity loss, each with its defining SymPy equation; and
+mass-target attention, which is only stated so far (no SymPy equation, no evidence)."""
 
 import sympy as sp
 
@@ -54,6 +55,19 @@ DEFINITIONS = [
         ("paper", "companion"),
         formula=sp.Eq(one_S(j), sp.Heaviside(s[j] - LSE - sp.log(eps), 1)),
         uses=("def:attention", "def:topk-attention"),
+    ),
+    Result(
+        "def:mass-attention", "definition", "Mass-target (top-p) attention",
+        "For a target eta in [0, 1), keep the smallest top-k set (same tie rule) whose tail mass "
+        "tau_k <= eta; k*(s, eta) = min{k : tau_k <= eta}. By lem:tail-monotone k* exists and the kept "
+        "set is a prefix of the top-k order; with thm:output-error, ||o - o_hat|| <= 2 eta max_j ||v_j|| "
+        "by construction.",
+        r"k^*(s,\eta) = \min\{k : \tau_k(s)\le\eta\},\quad S = \operatorname{top}_{k^*}(s),\quad "
+        r"\|o-\hat o\|\le 2\eta\max_j\|v_j\|\qquad (0\le\eta<1)",
+        ("companion",),
+        uses=("def:topk-attention", "def:tail-mass", "lem:tail-monotone", "thm:output-error"),
+        notes="Stated only: no SymPy encoding and no registered evidence yet, so nothing about it has "
+              "been checked. A later issue encodes and checks it.",
     ),
     Result(
         "def:sparsity-loss", "definition", "Sparsity loss",

@@ -1,4 +1,5 @@
-"""THEORY.md "Deterministic results": bounds that hold for every input, as SymPy relations."""
+"""THEORY.md "Deterministic results": bounds that hold for every input, as SymPy relations; and
+the kernel's rounding-aware certificate, which is only stated so far (no SymPy relation, no evidence)."""
 
 import sympy as sp
 
@@ -148,5 +149,19 @@ DETERMINISTIC = [
                          sp.Le(err, 2 * tau_thr * v_max)),
         hypotheses=(sp.Le(eps, a_max), sp.Lt(m, n + 1)),
         uses=("def:threshold-attention", "thm:output-error", "lem:eps-k-tail"),
+    ),
+    Result(
+        "thm:certificate-rounding", "theorem", "A certificate that covers rounding",
+        "For the numbers a kernel computes in floating point (unit roundoff u of the accumulation, u_out "
+        "of the output dtype, N visible keys), a forward error analysis of its sums, products, division "
+        "and final cast gives rho_tau, rho_o with |tau~ - tau| <= rho_tau and ||o~ - o_hat|| <= rho_o, "
+        "hence ||o~ - o|| <= 2 (tau~ + rho_tau) max_j ||v_j|| + rho_o =: error_bound (o the exact dense "
+        "attention), on every row, tau = 0 rows included.",
+        r"|\tilde\tau-\tau|\le\rho_\tau,\ \ \|\tilde o-\hat o\|\le\rho_o\ \Longrightarrow\ "
+        r"\|\tilde o-o\|\le 2(\tilde\tau+\rho_\tau)\max_j\|v_j\|+\rho_o =: \mathrm{error\_bound}",
+        ("companion",),
+        uses=("def:topk-attention", "def:tail-mass", "thm:output-error"),
+        notes="Stated only: no SymPy encoding and no registered evidence yet, so nothing about it has "
+              "been proved or checked; rho_tau and rho_o are not derived yet. A later issue does both.",
     ),
 ]

@@ -24,7 +24,13 @@ LEVELS = ("sampled", "certified")
 @dataclass(frozen=True)
 class StatusStyle:
     """How one status is shown: its meaning, the graph's (stroke, fill, ink, dashed) and the CLI's
-    rich style. The border tells what exists (stated: dashed grey), the fill how strongly checked."""
+    rich style. The border tells what exists (stated: dashed grey), the fill how strongly checked.
+
+    >>> STATUS_TABLE["failed"].terminal, STATUS_TABLE["stated"].dashed
+    ('bold red', True)
+    >>> STATUSES[0], STATUSES[-1]
+    ('stated', 'failed')
+    """
 
     meaning: str
     stroke: str
@@ -50,7 +56,11 @@ STATUSES = tuple(STATUS_TABLE)
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one piece of evidence found: did it pass, and a short human-readable detail."""
+    """What one piece of evidence found: did it pass, and a short human-readable detail.
+
+    >>> Outcome(True, "12 rows within the bound").passed
+    True
+    """
 
     passed: bool
     detail: str
@@ -58,7 +68,16 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Evidence:
-    """A registered check: which result, how strong (`level`), by which `tool`, on what domain."""
+    """A registered check: which result, how strong (`level`), by which `tool`, on what domain.
+
+    >>> def one_row():
+    ...     return Outcome(True, "1 row")
+    >>> ev = Evidence("lem:gap-bound", "sampled", "mpmath", "one row", one_row)
+    >>> ev.run().detail
+    '1 row'
+    >>> ev.key
+    'lem:gap-bound|sampled|mpmath|one row|natsparse.proofs.evidence.one_row'
+    """
 
     result_id: str
     level: str
@@ -75,7 +94,12 @@ class Evidence:
 
 @dataclass(frozen=True)
 class EvidenceRun:
-    """An evidence record together with its outcome and the seconds it took."""
+    """An evidence record together with its outcome and the seconds it took.
+
+    >>> ev = Evidence("lem:gap-bound", "sampled", "mpmath", "one row", lambda: Outcome(True, "ok"))
+    >>> EvidenceRun(ev, ev.run(), 0.01).outcome
+    Outcome(passed=True, detail='ok')
+    """
 
     evidence: Evidence
     outcome: Outcome
@@ -89,7 +113,13 @@ def register(result_id: str, *, level: str, tool: str, domain: str, name: str | 
     """Decorator: register `fn() -> Outcome` as evidence for `result_id`.
 
     `name` (default: the function's qualified name) tells apart several registrations made by
-    one function in a loop; registering the same name twice keeps one.
+    one function in a loop; registering the same name twice keeps one. The registrations of the
+    project live in `natsparse.evidence`; a level beyond the two of the ladder is refused:
+
+    >>> register("lem:gap-bound", level="proved", tool="sympy", domain="every n")
+    Traceback (most recent call last):
+    ...
+    ValueError: level must be one of ('sampled', 'certified'), got 'proved'
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
@@ -107,19 +137,34 @@ def register(result_id: str, *, level: str, tool: str, domain: str, name: str | 
 
 
 def evidence_for(result_id: str) -> list[Evidence]:
-    """All evidence registered for `result_id` (in registration order)."""
+    """All evidence registered for `result_id` (in registration order).
+
+    >>> evidence_for("lem:no-such-result")
+    []
+    """
     return list(_EVIDENCE.get(result_id, []))
 
 
 def registered_ids() -> set[str]:
-    """Ids that have at least one piece of evidence (used to detect typos in registrations)."""
+    """Ids that have at least one piece of evidence (used to detect typos in registrations).
+
+    >>> from natsparse.proofs import registry
+    >>> registered_ids() <= set(registry)
+    True
+    """
     return set(_EVIDENCE)
 
 
 def status_from(*, has_formula: bool, levels: Iterable[str], passed: bool,
                 uses_full: Callable[[], bool]) -> str:
     """The status rule: `levels` of the evidence that ran, whether all of it `passed`, and
-    `uses_full()`: is every result it uses fully certified (called only when it matters)."""
+    `uses_full()`: is every result it uses fully certified (called only when it matters).
+
+    >>> status_from(has_formula=True, levels=["certified", "sampled"], passed=False, uses_full=lambda: True)
+    'failed'
+    >>> status_from(has_formula=False, levels=[], passed=True, uses_full=lambda: True)
+    'stated'
+    """
     levels = set(levels)
     if not passed:
         return "failed"

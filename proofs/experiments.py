@@ -1,4 +1,7 @@
-"""THEORY.md "Experiments the book shows": each is a seeded, reproducible computation."""
+"""THEORY.md "Experiments the book shows": each is a seeded, reproducible computation.
+
+exp:real-decoder and exp:sparse-inference are only stated so far: nothing has been run or
+registered as evidence for them."""
 
 from .result import Result
 
@@ -19,6 +22,24 @@ EXPERIMENTS = [
            "A real pretrained transformer on real text: k_eps versus n per head, score Gaussianity, "
            "score scale versus sparsity.", r"k_\varepsilon(n)\ \text{per head}", ("companion",),
            uses=("prop:k-eps-rule", "prop:norm-sparsity", "lem:conditional-gaussian")),
+    Result("exp:real-decoder", "experiment", "A real pretrained decoder",
+           "A real pretrained decoder (SmolLM2-135M, GQA, RoPE, context 8192) on real text: k_eps versus "
+           "n up to 4096+ per head with confidence intervals on C, the attention-sink mass set apart, "
+           "score scale against sparsity.",
+           r"k_\varepsilon(n)\approx n^{C}\ \text{per head},\ n\ \text{up to}\ 4096+", ("companion",),
+           uses=("prop:k-eps-rule", "prop:norm-sparsity", "lem:conditional-gaussian", "thm:nC-sufficient"),
+           notes="Stated only: not run yet and no registered evidence, so nothing about it has been "
+                 "checked. A later issue runs it."),
+    Result("exp:sparse-inference", "experiment", "Sparse inference in a real decoder",
+           "The decoder of exp:real-decoder run with top-k / mass-target attention in every layer: "
+           "perplexity gap against dense for fixed k, k = ceil(log n), k = ceil(alpha n^C) and mass "
+           "targets eta, as n grows, with every row's certificate audited.",
+           r"\mathrm{PPL}_{\text{sparse}}-\mathrm{PPL}_{\text{dense}}\ \text{for}\ k\ \text{fixed},\ "
+           r"k=\lceil\log n\rceil,\ k=\lceil\alpha n^C\rceil,\ \tau_k\le\eta", ("companion",),
+           uses=("exp:real-decoder", "def:topk-attention", "def:mass-attention", "thm:output-error",
+                 "thm:certificate-rounding", "thm:polylog-insufficient", "cor:adaptive-window"),
+           notes="Stated only: not run yet and no registered evidence, so nothing about it has been "
+                 "checked. A later issue runs it."),
     Result("exp:condensation", "experiment", "Condensation training",
            "Training with L_LM + lambda L_k: loss, tau_k and certified top-k error versus lambda.",
            r"\mathcal L = \mathcal L_{LM} + \lambda L_k", ("condensation",),

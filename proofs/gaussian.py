@@ -1,5 +1,7 @@
 """THEORY.md "The Gaussian model": scores s_1..s_n i.i.d. N(0, beta^2) given the query.
 
+thm:sparse-whp-sharp is only stated so far (no SymPy relation, no evidence).
+
 Each result carries its bound as SymPy relations over the symbols below (and those of
 `symbols.py`). The Gaussian cdf is written with `erfc`, and Phi^{-1}(eps) as
 -sqrt(2) erfcinv(2 eps) (an exact identity), so that `gaussian_derivations` can compare
@@ -166,6 +168,23 @@ GAUSSIAN = [
         formula=sp.Tuple(sp.Eq(t, t_sparse), sp.Le(N_eps, k_sparse)),
         hypotheses=(sp.Lt(eps, 1), sp.Lt(delta, 1)),
         uses=("lem:partition-lower", "lem:count-upper", "def:eps-k-sparse"),
+    ),
+    Result(
+        "thm:sparse-whp-sharp", "theorem", "Sparsity with high probability, from one event",
+        "The claim of thm:sparse-whp with k from one event: N_eps > k exactly when e^{s_(k+1)} > eps Z; "
+        "given u = s_(k+1) the k scores above and n-k-1 below are independent truncated normals, so "
+        "P(N_eps > k) <= int f_(k+1)(u) min(1, inf_lambda Chernoff bound of "
+        "{sum_{j != (k+1)} e^{s_j} < e^u (1/eps - 1)} given u) du, made rigorous by cells in u with exact "
+        "binomial masses, each bounded at its worst endpoint, every integral enclosed in arb; k = the "
+        "smallest k whose bound is <= delta, capped by ceil(1/eps) - 1.",
+        r"N_\varepsilon>k\iff e^{s_{(k+1)}}>\varepsilon Z;\quad \Pr[N_\varepsilon>k]\le\int f_{(k+1)}(u)\,"
+        r"\min\Big(1,\inf_{\lambda}\,\mathrm{Chernoff}_\lambda\Big[\sum_{j\ne(k+1)}e^{s_j}"
+        r"<e^{u}\big(\tfrac1\varepsilon-1\big)\,\Big|\,u\Big]\Big)\,du",
+        ("companion",),
+        uses=("def:eps-k-sparse", "thm:sparse-whp"),
+        notes="Stated only: no SymPy encoding and no registered evidence yet, so nothing about it has "
+              "been proved or checked. The reported 1.00-1.07x of the empirical quantile comes from "
+              "independent numerics, not reproduced here yet. A later issue proves and checks it.",
     ),
     Result(
         "thm:error-whp", "theorem", "Top-k error with high probability",

@@ -35,11 +35,19 @@ _w = sp.Symbol("w", real=True)             # one coordinate of W^T x
 
 
 class DerivationError(AssertionError):
-    """A derivation did not reproduce the stated closed form (the claim or the code is wrong)."""
+    """A derivation did not reproduce the stated closed form (the claim or the code is wrong).
+
+    >>> issubclass(DerivationError, AssertionError)
+    True
+    """
 
 
 def matches(derived: sp.Expr, stated: sp.Expr) -> bool:
-    """True when simplify(derived - stated) is 0 (with erfc rewritten as erf)."""
+    """True when simplify(derived - stated) is 0 (with erfc rewritten as erf).
+
+    >>> matches(1 - sp.erf(x), sp.erfc(x)), matches(sp.erf(x), sp.erfc(x))
+    (True, False)
+    """
     return sp.simplify((derived - stated).rewrite(sp.erf)) == 0
 
 
@@ -84,7 +92,12 @@ def derive_conditional_gaussian(d: int) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]
 
 @cache
 def derive_k_eps_rule() -> sp.Expr:
-    """Solve Phi_c(x/beta - beta) = 1 - eps (the share above x is 1 - eps) for x; return Phi_c(x/beta)."""
+    """Solve Phi_c(x/beta - beta) = 1 - eps (the share above x is 1 - eps) for x; return Phi_c(x/beta).
+
+    >>> from natsparse.proofs.gaussian import Phi_inv
+    >>> matches(derive_k_eps_rule(), Phic(beta + Phi_inv(eps)))
+    True
+    """
     sols = sp.solve(sp.Eq(Phic(x / beta - beta), 1 - eps), x)
     if len(sols) != 1:
         raise DerivationError(f"expected one threshold, SymPy found {sols}")
@@ -93,7 +106,12 @@ def derive_k_eps_rule() -> sp.Expr:
 
 @cache
 def derive_norm_sparsity() -> tuple[sp.Expr, bool | None]:
-    """d/dbeta of the k-eps fraction Phi_c(beta + z), and whether SymPy decides it is negative."""
+    """d/dbeta of the k-eps fraction Phi_c(beta + z), and whether SymPy decides it is negative.
+
+    >>> d, negative = derive_norm_sparsity()
+    >>> matches(d, -phi(beta + z)), negative
+    (True, True)
+    """
     d = sp.diff(Phic(beta + z), beta)
     return d, d.is_negative
 
@@ -141,6 +159,9 @@ def derive_polylog_exponent() -> sp.Expr:
 
     k* = L e^{-M} is the window at which the bound 1 - k e^M / L of thm:polylog-insufficient
     reaches 0; below n^{exponent} the error cannot vanish.
+
+    >>> derive_polylog_exponent()
+    -2*sqrt(gamma) + gamma + 1
     """
     b = sp.sqrt(2 * gamma * log_n)
     lg = log_n + b**2 / 2 - b * sp.sqrt(2 * (log_n - sp.log(delta_p)))
@@ -175,14 +196,22 @@ def check_conditional_gaussian(d_max: int = D_MAX) -> int:
 
 
 def check_k_eps_rule() -> bool:
-    """The solved fraction equals prop:k-eps-rule's Phi_c(beta + Phi^{-1}(eps))."""
+    """The solved fraction equals prop:k-eps-rule's Phi_c(beta + Phi^{-1}(eps)).
+
+    >>> check_k_eps_rule()
+    True
+    """
     if not matches(derive_k_eps_rule(), _rhs("prop:k-eps-rule", 0)):
         raise DerivationError("prop:k-eps-rule: solved fraction differs from the stated one")
     return True
 
 
 def check_norm_sparsity() -> bool:
-    """The derivative equals -phi(beta + Phi^{-1}(eps)) and is negative."""
+    """The derivative equals -phi(beta + Phi^{-1}(eps)) and is negative.
+
+    >>> check_norm_sparsity()
+    True
+    """
     d, negative = derive_norm_sparsity()
     stated = _rhs("prop:norm-sparsity", 0)
     if not matches(d.subs(z, Phi_inv(eps)), stated):

@@ -18,7 +18,11 @@ import sympy as sp
 
 
 def sorted_weights(n: int) -> tuple[list[sp.Expr], sp.Symbol, list[sp.Symbol]]:
-    """w_1 >= ... >= w_n > 0 written as w_j = x + sum_{i>=j} d_i; returns (w, x, d)."""
+    """w_1 >= ... >= w_n > 0 written as w_j = x + sum_{i>=j} d_i; returns (w, x, d).
+
+    >>> sorted_weights(3)
+    ([d1 + d2 + x, d2 + x, x], x, [d1, d2])
+    """
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
     x = sp.Symbol("x", positive=True)
@@ -29,7 +33,14 @@ def sorted_weights(n: int) -> tuple[list[sp.Expr], sp.Symbol, list[sp.Symbol]]:
 
 def nonnegative_on_orthant(expr: sp.Expr, positive: list[sp.Symbol],
                            nonnegative: list[sp.Symbol]) -> bool:
-    """True if `expr` is provably >= 0 for positive > 0 and nonnegative >= 0 (see module doc)."""
+    """True if `expr` is provably >= 0 for positive > 0 and nonnegative >= 0 (see module doc).
+
+    >>> w, x, d = sorted_weights(3)
+    >>> nonnegative_on_orthant(w[0] / sum(w) - w[1] / sum(w), [x], d)  # a_1 >= a_2
+    True
+    >>> nonnegative_on_orthant(w[1] - w[0], [x], d)  # false, so not proved
+    False
+    """
     gens = list(positive) + list(nonnegative)
     num, den = sp.fraction(sp.together(sp.sympify(expr)))
     num, den = sp.expand(num), sp.expand(den)

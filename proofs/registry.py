@@ -1,4 +1,11 @@
-"""The registry: every result of THEORY.md by id (its status is computed in `natsparse.evidence`)."""
+"""The registry: every result of THEORY.md by id (its status is computed in `natsparse.evidence`).
+
+    >>> from natsparse.proofs import registry
+    >>> registry["thm:output-error"].uses
+    ('lem:output-factorization',)
+    >>> all(u in registry for r in registry.values() for u in r.uses)
+    True
+"""
 
 from __future__ import annotations
 

@@ -22,6 +22,16 @@ class Result:
     `formula` is the SymPy object that encodes the result: the defining equation of a
     definition, the bound (a relation, or a `Tuple` of relations) of a lemma or theorem.
     It is None for results that are only stated in prose so far.
+
+    >>> import sympy
+    >>> x, y = sympy.symbols("x y", positive=True)
+    >>> r = Result("lem:demo", "lemma", "Demo", "x <= y", "x <= y", ("companion",), formula=sympy.Le(x, y))
+    >>> r.relations(), r.bound, sorted(r.free_symbols, key=str)
+    ([x <= y], x <= y, [x, y])
+    >>> Result("demo", "lemma", "Demo", "x <= y", "x <= y", ("companion",))
+    Traceback (most recent call last):
+    ...
+    ValueError: id must look like 'lem:name', got 'demo'
     """
 
     id: str
@@ -47,11 +57,23 @@ class Result:
 
     @property
     def bound(self) -> sympy.Basic | None:
-        """The bound or identity (DESIGN.md's name for `formula` of a non-definition)."""
+        """The bound or identity (DESIGN.md's name for `formula` of a non-definition).
+
+        >>> from natsparse.proofs import get
+        >>> get("thm:output-error").bound
+        (err <= D_SH*tau, D_SH*tau <= 2*tau*v_max)
+        >>> get("def:attention").bound is None  # a definition defines, it bounds nothing
+        True
+        """
         return None if self.kind == "definition" else self.formula
 
     def relations(self) -> list[sympy.Basic]:
-        """The formula as a flat list of relations/equations (empty when only stated)."""
+        """The formula as a flat list of relations/equations (empty when only stated).
+
+        >>> from natsparse.proofs import get
+        >>> get("lem:gap-bound").relations()
+        [tau <= 1/(k*exp(Delta_k)/(-k + n) + 1), tau <= (-k + n)*exp(-LSE + s_k1)]
+        """
         if self.formula is None:
             return []
         if isinstance(self.formula, sympy.Tuple | tuple | list):
@@ -60,7 +82,12 @@ class Result:
 
     @property
     def free_symbols(self) -> set[sympy.Symbol]:
-        """Parameters of the formula (what `natsparse bound ID --param value` accepts)."""
+        """Parameters of the formula (what `natsparse bound ID --param value` accepts).
+
+        >>> from natsparse.proofs import get
+        >>> sorted(map(str, get("lem:gap-bound").free_symbols))
+        ['Delta_k', 'LSE', 'k', 'n', 's_k1', 'tau']
+        """
         out: set[sympy.Symbol] = set()
         for rel in self.relations():
             out |= {s for s in rel.free_symbols if isinstance(s, sympy.Symbol)}

@@ -26,7 +26,13 @@ DOMAIN = f"every n <= {N_MAX}, every 1 <= k < n, symbolic scores and values"
 
 
 class ProofError(AssertionError):
-    """A symbolic proof step did not go through (the claim or the code is wrong)."""
+    """A symbolic proof step did not go through (the claim or the code is wrong).
+
+    >>> _require(1 + 1 == 3, "arithmetic")
+    Traceback (most recent call last):
+    ...
+    natsparse.proofs.symbolic.ProofError: arithmetic
+    """
 
 
 def _require(ok: bool, what: str) -> None:
@@ -67,7 +73,13 @@ def _parts(w, S):
 
 
 def prove_tail_identity(n_max: int = N_MAX) -> int:
-    """||a_hat - a||_1 = 2 tau, TV = tau, KL(a_hat||a) = -log(1-tau), TV = 1 - exp(-KL)."""
+    """||a_hat - a||_1 = 2 tau, TV = tau, KL(a_hat||a) = -log(1-tau), TV = 1 - exp(-KL).
+
+    Returns the number of (n, S) cases proved: here n = 2 and S = {1} or {2}.
+
+    >>> prove_tail_identity(2)
+    2
+    """
     count = 0
     for n, _k, S in _cases(n_max):
         w = _weights(n)
@@ -87,7 +99,11 @@ def prove_tail_identity(n_max: int = N_MAX) -> int:
 
 
 def prove_output_factorization(n_max: int = N_MAX) -> int:
-    """o - o_hat = tau (mu_T - mu_H), mu_H = o_hat, mu_T = sum_{j not in S} a_j v_j / tau."""
+    """o - o_hat = tau (mu_T - mu_H), mu_H = o_hat, mu_T = sum_{j not in S} a_j v_j / tau.
+
+    >>> prove_output_factorization(3)  # every kept set of every n <= 3
+    8
+    """
     count = 0
     for n, _k, S in _cases(n_max):
         w, v = _weights(n), _values(n)
@@ -105,6 +121,9 @@ def prove_output_error(n_max: int = N_MAX) -> int:
 
     So o - o_hat is tau times a convex combination of the differences v_j - v_i, and any
     norm (by the triangle inequality) gives ||o - o_hat|| <= tau max ||v_j - v_i|| <= 2 tau max ||v||.
+
+    >>> prove_output_error(3)
+    8
     """
     count = 0
     for n, _k, S in _cases(n_max):
@@ -123,7 +142,11 @@ def prove_output_error(n_max: int = N_MAX) -> int:
 
 
 def prove_worst_case_error(n_max: int = N_MAX) -> int:
-    """With v = +u on the tail and -u on the head (||v_j|| = 1), o - o_hat = 2 tau u exactly."""
+    """With v = +u on the tail and -u on the head (||v_j|| = 1), o - o_hat = 2 tau u exactly.
+
+    >>> prove_worst_case_error(3)
+    8
+    """
     count = 0
     for n, _k, S in _cases(n_max):
         w = _weights(n)
@@ -149,7 +172,11 @@ def _nonneg(expr, x, d, what) -> None:
 
 
 def prove_gap_bound(n_max: int = N_MAX) -> int:
-    """tau_k <= 1/(1 + k/(n-k) w_(k)/w_(k+1)) and tau_k <= (n-k) w_(k+1)/Z on sorted weights."""
+    """tau_k <= 1/(1 + k/(n-k) w_(k)/w_(k+1)) and tau_k <= (n-k) w_(k+1)/Z on sorted weights.
+
+    >>> prove_gap_bound(3)  # (n, k) = (2, 1), (3, 1), (3, 2)
+    3
+    """
     count = 0
     for n, k, w, x, d, Z, tau in _sorted_cases(n_max):
         bound1 = 1 / (1 + sp.Rational(k, n - k) * w[k - 1] / w[k])
@@ -160,7 +187,11 @@ def prove_gap_bound(n_max: int = N_MAX) -> int:
 
 
 def prove_topk_optimal(n_max: int = N_MAX) -> int:
-    """For every k-set S', its discarded mass minus tau_k is >= 0 (sorted weights)."""
+    """For every k-set S', its discarded mass minus tau_k is >= 0 (sorted weights).
+
+    >>> prove_topk_optimal(3)
+    8
+    """
     count = 0
     for n, k, w, x, d, Z, tau in _sorted_cases(n_max):
         for S in combinations(range(n), k):
@@ -171,7 +202,11 @@ def prove_topk_optimal(n_max: int = N_MAX) -> int:
 
 
 def prove_tail_monotone(n_max: int = N_MAX) -> int:
-    """tau_{k+1} <= tau_k, tau_k <= 1 - k/n, and tau_n = 0, on sorted weights."""
+    """tau_{k+1} <= tau_k, tau_k <= 1 - k/n, and tau_n = 0, on sorted weights.
+
+    >>> prove_tail_monotone(3)
+    3
+    """
     count = 0
     for n, k, w, x, d, Z, tau in _sorted_cases(n_max):
         tau_next = sum(w[k + 1:], sp.Integer(0)) / Z
@@ -185,7 +220,11 @@ def prove_tail_monotone(n_max: int = N_MAX) -> int:
 
 
 def prove_max_weight(n_max: int = N_MAX) -> int:
-    """tau_k >= 1 - k a_(1) on sorted weights (k = n included: 0 >= 1 - n a_(1))."""
+    """tau_k >= 1 - k a_(1) on sorted weights (k = n included: 0 >= 1 - n a_(1)).
+
+    >>> prove_max_weight(3)  # 1 <= k <= n <= 3
+    6
+    """
     count = 0
     for n in range(1, n_max + 1):
         w, x, d = sorted_weights(n)
@@ -198,7 +237,11 @@ def prove_max_weight(n_max: int = N_MAX) -> int:
 
 
 def prove_eps_k_tail(n_max: int = N_MAX) -> int:
-    """tau_k <= (n-k) a_(k+1); with (eps,k)-sparsity, i.e. a_(k+1) <= eps, tau_k <= (n-k) eps."""
+    """tau_k <= (n-k) a_(k+1); with (eps,k)-sparsity, i.e. a_(k+1) <= eps, tau_k <= (n-k) eps.
+
+    >>> prove_eps_k_tail(3)
+    3
+    """
     count = 0
     for n, k, w, x, d, Z, tau in _sorted_cases(n_max):
         _nonneg((n - k) * w[k] / Z - tau, x, d, f"tau_k > (n-k) a_(k+1) n={n}, k={k}")
@@ -207,12 +250,20 @@ def prove_eps_k_tail(n_max: int = N_MAX) -> int:
 
 
 def prove_threshold_error(n_max: int = N_MAX) -> int:
-    """Threshold attention keeps a top-r set; dropped mass <= (n-r) a_(r+1) < (n-r) eps."""
+    """Threshold attention keeps a top-r set; dropped mass <= (n-r) a_(r+1) < (n-r) eps.
+
+    >>> prove_threshold_error(3)
+    3
+    """
     return prove_eps_k_tail(n_max)
 
 
 def prove_loss_gradient(n_max: int = N_MAX) -> int:
-    """d tau_S / d s_l = a_l (1[l not in S] - tau_S) by differentiating the symbolic softmax."""
+    """d tau_S / d s_l = a_l (1[l not in S] - tau_S) by differentiating the symbolic softmax.
+
+    >>> prove_loss_gradient(3)
+    8
+    """
     count = 0
     for n, _k, S in _cases(n_max):
         s = sp.symbols(f"s1:{n + 1}", real=True)

@@ -2,6 +2,9 @@
 
 Scalars carry the assumptions the theory makes of them (n, k positive integers, tau in
 [0, 1], ...), so that SymPy can simplify with them; vectors are `IndexedBase`s.
+
+    >>> n.is_integer and n.is_positive, tau.is_nonnegative, s[j]
+    (True, True, s[j])
 """
 
 import sympy as sp

@@ -5,6 +5,14 @@ For every result id of `natsparse.proofs.registry` the book has a sphinx-proof d
 proposition and corollary is followed by a `{prf:proof}`; every result is followed by a live
 check code cell (before the next result); every `{prf:ref}` points to a label that exists;
 every label is a registry id; and every chapter of `_toc.yml` exists.
+
+A result that is *stated only* -- no SymPy formula (`formula is None`) and no registered
+evidence, i.e. its computed status is `stated` -- has nothing proved or checked, so a proof
+block would be a lie. Such a result, of any kind, is instead followed (before the next result)
+by an admonition (`{note}`, `{admonition}`, `{important}`, `{warning}`, `{attention}` or
+`{caution}`) whose text says "stated only" and "not yet proved or checked", then by its live
+check code cell, and by no `{prf:proof}`. Conversely, no other result carries such an
+admonition, so the book cannot keep calling a result stated once it is encoded or checked.
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ BOOK = ROOT / "book"
 DIRECTIVE = {"definition": "definition", "lemma": "lemma", "theorem": "theorem",
              "proposition": "proposition", "corollary": "corollary", "experiment": "remark"}
 NEEDS_PROOF = {"lemma", "theorem", "proposition", "corollary"}
+ADMONITIONS = {"note", "admonition", "important", "warning", "attention", "caution"}
+STATED_PHRASES = ("stated only", "not yet proved or checked")
 
 OPEN = re.compile(r"^(`{3,}|:{3,})\{(?P<name>[\w:-]+)\}(?P<arg>.*)$")
 REF = re.compile(r"\{prf:ref\}`(?:[^`<]*<)?(?P<target>[^`>]+)>?`")
@@ -36,7 +46,7 @@ def toc_files() -> list[Path]:
 
 
 def blocks(path: Path) -> list[dict]:
-    """Top-level fenced blocks of a MyST file, in order: {name, arg, label, line}."""
+    """Top-level fenced blocks of a MyST file, in order: {name, arg, label, line, body}."""
     lines = path.read_text(encoding="utf-8").splitlines()
     out, i = [], 0
     while i < len(lines):
@@ -53,13 +63,27 @@ def blocks(path: Path) -> list[dict]:
                 label = opt.group(1)
             j += 1
         # skip to the closing fence (same character, at least as long)
+        body_start = j
         while j < len(lines) and not (lines[j].strip().startswith(fence[0] * len(fence))
                                       and set(lines[j].strip()) == {fence[0]}):
             j += 1
         out.append({"name": m.group("name"), "arg": m.group("arg").strip(), "label": label,
-                    "line": i + 1})
+                    "line": i + 1, "body": "\n".join(lines[body_start:j])})
         i = j + 1
     return out
+
+
+def stated_only(result_id: str) -> bool:
+    """No formula and no registered evidence: the computed status is `stated` (nothing can fail)."""
+    from natsparse.evidence import all_evidence
+
+    return registry[result_id].formula is None and not all_evidence(result_id)
+
+
+def says_stated_only(block: dict) -> bool:
+    """An admonition whose title or text contains every phrase of STATED_PHRASES."""
+    text = " ".join(f"{block['arg']} {block['body']}".lower().split())
+    return block["name"] in ADMONITIONS and all(p in text for p in STATED_PHRASES)
 
 
 def chapters() -> list[Path]:
@@ -106,6 +130,15 @@ def test_result_has_section_proof_and_live_check(result_id):
                len(bl))
     following = bl[i + 1:nxt]
     names = [b["name"] for b in following]
+    notes = [j for j, b in enumerate(following) if says_stated_only(b)]
+    if stated_only(result_id):
+        where = f"{result_id} ({path.name}:{block['line']}) is stated only"
+        assert notes, f"{where}: no admonition saying {' / '.join(map(repr, STATED_PHRASES))} after it"
+        assert "prf:proof" not in names, f"{where} but has a {{prf:proof}}"
+        assert "code-cell" in names[notes[0] + 1:], f"{where}: no live check code cell after its admonition"
+        return
+    assert not notes, (f"{result_id} ({path.name}:{block['line']}) is not stated only (it has a formula or "
+                       "evidence) but an admonition after it says it is")
     if r.kind in NEEDS_PROOF:
         assert "prf:proof" in names, f"{result_id} ({path.name}:{block['line']}) has no {{prf:proof}}"
         proof_at = names.index("prf:proof")

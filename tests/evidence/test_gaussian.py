@@ -1,4 +1,5 @@
-"""The asymptotic statements at finite n: slopes, adaptive vs fixed windows, the collapse regime.
+"""evidence/gaussian.py: the asymptotic statements at finite n (slopes, adaptive vs fixed windows, the
+collapse regime), its registered Monte Carlo evidence, and which results its SymPy derivations certify.
 
 Trends are decided by disjoint distribution-free median intervals (each comparison misses with
 probability <= 1e-6 / 2 per interval, so each test's false alarm is <= 1e-6 times the number of
@@ -8,7 +9,7 @@ comparisons / 2, below 1e-5; see numeric.gaussian_evidence). Slopes use a stated
 import numpy as np
 import pytest
 
-from natsparse.evidence import all_evidence, run
+from natsparse.evidence import all_evidence, run, status
 from natsparse.evidence import gaussian as GE
 
 
@@ -53,3 +54,15 @@ def test_registered_monte_carlo_evidence_passes(rid):
         out = run(e)
         assert out.outcome.passed, out.outcome.detail
         assert out.seconds < 15        # fast enough for `natsparse list` (about 3 s on an idle core)
+
+
+def test_what_is_certified_and_what_is_not():
+    """Derivations certify only exact statements; asymptotic probabilistic claims are not certified."""
+    proved = {"lem:lognormal-tilt", "lem:conditional-gaussian", "prop:norm-sparsity"}
+    certified_by_sympy = {rid for rid in proved
+                          if any(e.level == "certified" and e.tool == "sympy" for e in all_evidence(rid))}
+    assert certified_by_sympy == proved
+    for rid in ("prop:k-eps-rule", "thm:nC-sufficient", "thm:polylog-insufficient", "prop:phase-diagram",
+                "thm:sparse-whp", "thm:error-whp", "cor:adaptive-window"):
+        assert all(e.level != "certified" for e in all_evidence(rid)), rid
+        assert status(rid) in ("encoded", "sampled"), rid

@@ -1,5 +1,6 @@
-"""Condensation training (exp:condensation): the model, short training runs, resumption, checkpoints
-that survive crashes and corruption, evaluation, the experiment driver, the CLI, and bad input."""
+"""Condensation training (exp:condensation): short training runs, resumption, checkpoints that survive
+crashes and corruption, evaluation, the experiment driver, the CLI, and bad input (the model itself is
+tested in test_tiny_gpt.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,9 @@ import math
 import pytest
 import torch
 
-from natsparse.cli import main
 from natsparse.experiments import training as condense
-from natsparse.experiments.condensation import QUICK_BASE, run_experiment, run_name
+from natsparse.experiments.condensation import QUICK_BASE
 from natsparse.experiments.corpus import load_corpus
-from natsparse.experiments.tiny_gpt import GPTConfig, TinyGPT
 from natsparse.numeric.loss import causal_adaptive_k, sparsity_loss
 
 TINY = dataclasses.replace(QUICK_BASE, steps=4, eval_every=2, checkpoint_every=2)
@@ -28,66 +27,6 @@ def corpus():
 def _weights(path):
     model, _, _ = condense.load_model(path)
     return {k: v.clone() for k, v in model.state_dict().items()}
-
-
-# ----------------------------------------------------------------------------- the model
-def test_attention_is_causal_and_normalised():
-    torch.manual_seed(0)
-    model = TinyGPT(GPTConfig(context=16, layers=2, heads=2, width=16))
-    logits, probs, audits = model(torch.randint(0, 256, (3, 16)))
-    assert logits.shape == (3, 16, 256) and audits is None and len(probs) == 2
-    for p in probs:
-        assert p.shape == (3, 2, 16, 16)
-        assert torch.all(p.triu(1) == 0)  # no query sees a later key
-        assert torch.allclose(p.sum(-1), torch.ones(3, 2, 16))
-
-
-def test_topk_inference_with_every_key_is_dense():
-    torch.manual_seed(1)
-    model = TinyGPT(GPTConfig(context=12, layers=2, heads=2, width=16)).eval()
-    x = torch.randint(0, 256, (2, 12))
-    with torch.no_grad():
-        dense, _, _ = model(x)
-        full, probs, _ = model(x, top_k=12)
-        sparse, _, _ = model(x, top_k=1)
-    assert probs is None
-    assert torch.allclose(dense, full, atol=1e-5)
-    assert not torch.allclose(dense, sparse, atol=1e-3)  # top-1 really changes the model
-
-
-def test_audit_certificate_holds_row_by_row():
-    torch.manual_seed(2)
-    model = TinyGPT(GPTConfig(context=20, layers=2, heads=2, width=16))
-    with torch.no_grad():
-        _, _, audits = model(torch.randint(0, 256, (2, 20)), audit_k=3)
-    for a in audits:
-        assert a.tau.shape == a.error.shape == a.bound.shape == (2, 2, 20)
-        assert torch.all(a.tau[..., :3] == 0)  # rows that see <= 3 keys keep them all
-        assert torch.all(a.error <= a.bound + 1e-12)
-        assert torch.all(a.tau[..., 3:] > 0)
-
-
-@pytest.mark.parametrize(("kwargs", "exc", "match"), [
-    (dict(top_k=0), ValueError, "top_k must be None or an int >= 1"),
-    (dict(audit_k=True), ValueError, "audit_k must be None"),
-    (dict(top_k=2, audit_k=2), ValueError, "audit_k compares"),
-])
-def test_model_rejects_bad_arguments(kwargs, exc, match):
-    model = TinyGPT(GPTConfig(context=8, layers=1, heads=1, width=8))
-    with pytest.raises(exc, match=match):
-        model(torch.zeros(1, 8, dtype=torch.int64), **kwargs)
-
-
-def test_model_rejects_bad_input():
-    model = TinyGPT(GPTConfig(context=8, layers=1, heads=1, width=8))
-    with pytest.raises(TypeError, match="idx must be an int64 tensor"):
-        model(torch.zeros(1, 8))
-    with pytest.raises(ValueError, match=r"idx length must be in \[1, context=8\]"):
-        model(torch.zeros(1, 9, dtype=torch.int64))
-    with pytest.raises(ValueError, match="width .* must be divisible by heads"):
-        GPTConfig(width=10, heads=4)
-    with pytest.raises(ValueError, match="GPTConfig.layers must be an int >= 1"):
-        GPTConfig(layers=0)
 
 
 # ----------------------------------------------------------------------------- per-row k
@@ -265,10 +204,6 @@ def test_corpus_too_small_for_the_context(tmp_path):
     small = load_corpus([text])
     with pytest.raises(ValueError, match=r"too small for context=32: its val split has 20 bytes"):
         condense.train(QUICK_BASE, tmp_path / "run", small, progress=False)
-    with pytest.raises(ValueError, match="text files must exist"):
-        load_corpus([tmp_path / "missing.txt"])
-    with pytest.raises(ValueError, match=r"val_fraction must be a float in \(0, 1\)"):
-        load_corpus(val_fraction=1.0)
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -289,73 +224,10 @@ def test_evaluate_reports_dense_topk_and_certificate(tmp_path, corpus):
         condense.evaluate(model, cfg, corpus, eps=0.0)
 
 
-def test_adaptive_rule_infers_with_its_largest_k():
-    cfg = dataclasses.replace(QUICK_BASE, alpha=1.0, exponent=0.5)
-    assert cfg.inference_k() == math.ceil(32**0.5)
-    assert cfg.loss_k().tolist()[:5] == [1, 2, 2, 2, 3]
-    assert run_name(cfg) == "lam0_alpha1_C0.5" and run_name(QUICK_BASE) == "lam0_k4"
-
-
-def test_experiment_writes_json_and_resumes_without_retraining(tmp_path, corpus):
-    runs = ({"lam": 0.0}, {"lam": 1.0})
-    out = tmp_path / "report.json"
-    rep = run_experiment(tmp_path / "runs", base=TINY, runs=runs, corpus=corpus, json_path=out,
-                         command="test", progress=False, val_windows=8)
-    assert json.loads(out.read_text()) == rep
-    assert [r["name"] for r in rep["runs"]] == ["lam0_k4", "lam1_k4"]
-    again = run_experiment(tmp_path / "runs", base=TINY, runs=runs, corpus=corpus, progress=False,
-                           val_windows=8)
-    assert [r["history"] for r in again["runs"]] == [r["history"] for r in rep["runs"]]
-    with pytest.raises(ValueError, match="runs must differ"):
-        run_experiment(tmp_path / "x", base=TINY, runs=({"lam": 0.0}, {"lam": 0.0}), corpus=corpus)
-
-
-# ----------------------------------------------------------------------------- CLI
-TINY_ARGS = ["--context", "32", "--layers", "1", "--heads", "2", "--width", "16", "--steps", "2",
-             "--batch", "4", "--k", "4", "--no-progress"]
-
-
-def test_cli_train_and_eval(tmp_path, capsys):
-    assert main(["condense", "train", "--out", str(tmp_path), "--lam", "0.5", *TINY_ARGS]) == 0
-    assert "validation perplexity dense" in capsys.readouterr().out
-    assert json.loads((tmp_path / "eval.json").read_text())["k_inference"] == 4
-    assert main(["condense", "eval", str(tmp_path), "--json", str(tmp_path / "e.json")]) == 0
-    assert "top-4 inference" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize(("extra", "match"), [
-    (["--k", "0"], "k must be an int >= 1"),
-    (["--lam", "-1"], "lam must be >= 0"),
-    (["--alpha", "1"], "alpha and exponent go together"),
-    (["--steps", "0"], "steps must be an int >= 1"),
-    (["--layers", "0"], "GPTConfig.layers must be an int >= 1"),
-])
-def test_cli_bad_input_exits_2(tmp_path, capsys, extra, match):
-    assert main(["condense", "train", "--out", str(tmp_path), *TINY_ARGS, *extra]) == 2
-    assert match in capsys.readouterr().err
-
-
-def test_cli_corrupted_checkpoint_exits_2(tmp_path, capsys):
-    (tmp_path / "checkpoint.pt").write_bytes(b"garbage")
-    assert main(["condense", "eval", str(tmp_path)]) == 2
-    assert "cannot be read" in capsys.readouterr().err
-    assert (tmp_path / "checkpoint.pt").read_bytes() == b"garbage"
-
-
 def test_training_leaves_the_global_rng_alone(tmp_path, corpus):
     before = torch.get_rng_state()
     condense.train(dataclasses.replace(TINY, steps=1), tmp_path, corpus, progress=False, val_windows=2)
     assert torch.equal(before, torch.get_rng_state())
-
-
-def test_cli_quick_experiment_records_its_command(tmp_path, capsys, monkeypatch):
-    argv = ["condense", "experiment", "--quick", "--runs", str(tmp_path / "runs"), "--json",
-            str(tmp_path / "r.json"), "--no-progress"]
-    monkeypatch.setattr("sys.argv", ["natsparse", *argv])
-    assert main(argv) == 0
-    report = json.loads((tmp_path / "r.json").read_text())
-    assert report["command"].startswith("natsparse condense experiment --quick")
-    assert len(report["runs"]) == 5 and "lam0.3_alpha1_C0.5" in capsys.readouterr().out
 
 
 def test_ctrl_c_saves_the_finished_steps(tmp_path, corpus, monkeypatch):
@@ -383,10 +255,3 @@ def test_ctrl_c_saves_the_finished_steps(tmp_path, corpus, monkeypatch):
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
-def test_cli_ctrl_c_exits_130_with_the_resume_hint(tmp_path, capsys, monkeypatch):
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt("interrupted at step 7 of 800; the checkpoint holds it")
-
-    monkeypatch.setattr(condense, "train", interrupted)
-    assert main(["condense", "train", "--out", str(tmp_path), *TINY_ARGS]) == 130
-    assert "interrupted at step 7" in capsys.readouterr().err

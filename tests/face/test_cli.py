@@ -1,6 +1,12 @@
-"""The `natsparse` command line: list, show, check, bound; bad input exits 2 in one line."""
+"""The `natsparse` command line: list, show, check, bound; bad input exits 2 in one line; a lazy start.
+
+The cache of outcomes, --refresh and `check` running afresh are tested in tests/evidence/test_cache.py.
+"""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -64,3 +70,31 @@ def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
     code, _, err = run(capsys, *argv)
     assert code == 2
     assert message in err and err.count("\n") == 1
+
+
+HEAVY = ("sympy", "mpmath", "torch", "numpy", "scipy", "flint", "rich", "transformers", "natsparse.proofs",
+         "natsparse.evidence", "natsparse.numeric", "natsparse.kernels", "natsparse.experiments")
+
+
+def test_help_and_parsing_load_nothing_heavy():
+    """`natsparse --help`, each subcommand's --help and parsing every command import no SymPy, torch,
+    rich or layer of natsparse: the handlers import what they need when they run."""
+    code = f"""
+import contextlib, io, sys
+from natsparse.cli import build_parser, main
+parser = build_parser()
+for argv in (["list", "--refresh"], ["show", "thm:output-error"], ["check", "--all", "--json"],
+             ["bound", "lem:gap-bound", "--n", "3"], ["simulate", "--n", "8", "--beta", "1"],
+             ["real-model", "--lengths", "16"], ["condense", "eval", "run"]):
+    parser.parse_args(argv)
+for argv in (["--help"], ["list", "--help"], ["simulate", "--help"], ["condense", "train", "--help"],
+             ["real-model", "--help"]):
+    with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit):
+        main(argv)
+    assert "usage: natsparse" in out.getvalue(), argv
+heavy = {HEAVY!r}
+print(sorted({{m for m in sys.modules for h in heavy if m == h or m.startswith(h + ".")}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]", f"parsing or --help loaded {out.stdout.strip()}"

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from natsparse import cli_simulate
+from natsparse.numeric import gaussian
 
 
 def _run(argv, capsys):
@@ -21,6 +22,7 @@ def test_json_report(capsys):
                      "--seed 3".split(), capsys)
     rep = json.loads(out)
     assert code == 0 and rep["trials"] == 2000 and rep["seed"] == 3
+    assert rep["delta"] == gaussian.DEFAULT_DELTA  # the default when --delta is not given
     (sp,) = rep["sparsity"]
     assert sp["quantile"] <= sp["k_bound"] and sp["failures"] == 0
     assert {r["k"] for r in rep["tail"]} == {16, 64}
@@ -42,3 +44,12 @@ def test_table_report(capsys):
 def test_bad_input(argv, exc, msg, capsys):
     with pytest.raises(exc, match=msg):
         _run(argv.split() + ["--no-progress"], capsys)
+
+
+def test_the_help_states_the_default_delta():
+    """--help states the default without importing numeric.gaussian: it must be DEFAULT_DELTA."""
+    assert float(cli_simulate.DELTA_HELP_DEFAULT) == gaussian.DEFAULT_DELTA
+    parser = argparse.ArgumentParser()
+    cli_simulate.add_parsers(parser.add_subparsers(dest="command"))
+    assert parser.parse_args("simulate --n 8 --beta 1".split()).delta is None
+    assert parser.parse_args("simulate --n 8 --beta 1 --delta 0.01".split()).delta == 0.01

@@ -1,19 +1,35 @@
-"""numeric.gaussian: the explicit bounds agree with the registry's SymPy formulas, work at any n,
-and reject bad input with errors that name the argument."""
+"""numeric.gaussian: the explicit bounds of the Gaussian model.
+
+- The formulas: each bound agrees with the registry's SymPy formula, works at any n, and rejects bad
+  input with an error that names the argument.
+- The certificates: for seeded rows and the numbers L, t, M, k that numeric.gaussian produces, ball
+  arithmetic *proves* the deterministic implications inside the proofs (a failed or undecided
+  comparison fails the test).
+- The high-probability statements, held against seeded Monte Carlo: each test rejects "P(fail) <= delta"
+  only when the one-sided Clopper-Pearson lower bound on the failure rate, at level
+  FALSE_ALARM / (number of comparisons), exceeds delta; so when every statement is true, each test
+  raises a false alarm with probability <= FALSE_ALARM = 1e-6.
+"""
 
 import math
+import os
 
 import mpmath
 import pytest
 import sympy as sp
-from hypothesis import given, settings
+from flint import arb
+from hypothesis import example, given, settings, target
 from hypothesis import strategies as st
 
-from natsparse.numeric import bounds
+from natsparse.numeric import bounds, stats
 from natsparse.numeric import gaussian as G
+from natsparse.numeric import montecarlo as MC
+from natsparse.numeric.arb import certainly_le, certainly_lt, exact, precision
 from natsparse.proofs import gaussian as PG
 from natsparse.proofs import get
 from natsparse.proofs.symbols import C, alpha, beta, delta, delta_p, eps, gamma, k, n, t
+
+# --- the formulas ---------------------------------------------------------------------------------
 
 DIGITS = 25
 
@@ -219,3 +235,156 @@ def test_normal_tails_switch_to_the_asymptotic_series():
             assert G.normal_cdf(-x) == G.normal_sf(x)
     assert 0 < G.normal_sf(mpmath.mpf("1e300")) < mpmath.mpf(10) ** -1000
     assert G.normal_cdf(mpmath.mpf("1e300")) == 1
+
+
+# --- certificates: arb proves the deterministic steps of the proofs on sampled rows ---------------
+#
+# For each seeded row and the bound numbers L, t, M, k produced by numeric.gaussian, ball
+# arithmetic *proves* the implications the proofs use (a failed or undecided comparison fails):
+# - thm:sparse-whp: on Z >= L, every j has a_j <= eps or s_j > t = ln(eps L), hence
+#   #{a_j > eps} <= N_t;
+# - thm:error-whp (direct form): on Z >= L and N_t <= k, tau_k <= T_t / Z <= T_t / L;
+# - thm:polylog-insufficient: on Z >= L and max s <= M, max a_j <= e^M / L and
+#   tau_k >= 1 - k e^M / L (lem:max-weight).
+
+CERT_DPS = 40
+
+
+def ball(x) -> arb:
+    """A ball containing the mpmath number x (through its decimal expansion)."""
+    return arb(mpmath.nstr(mpmath.mpf(x), 40, strip_zeros=False))
+
+
+def _row(s):
+    xs = [exact(float(v)) for v in s]
+    e = [x.exp() for x in xs]
+    Z = sum(e[1:], e[0])
+    return xs, e, Z
+
+
+@pytest.mark.parametrize("n,beta,eps", [(64, 0.5, 0.05), (200, 2.0, 1e-2), (128, 3.5, 1e-3)])
+def test_sparse_and_direct_implications_are_certified(n, beta, eps):
+    sw = G.sparse_whp(n, beta, eps, 0.05)
+    rows = MC.sample_scores(n, beta, 12, seed=17).numpy()
+    proved = 0
+    with precision(CERT_DPS):
+        L = ball(sw["L"])
+        t = (exact(str(eps)) * L).log()
+        for s in rows:
+            xs, e, Z = _row(s)
+            if not certainly_le(L, Z):
+                continue                            # off the event: nothing is claimed
+            above_eps = 0
+            for x, ej in zip(xs, e, strict=True):
+                a = ej / Z
+                assert certainly_le(a, exact(str(eps))) or certainly_lt(t, x)
+                above_eps += certainly_lt(exact(str(eps)), a)
+            n_t = sum(certainly_lt(t, x) for x in xs)
+            assert n_t == sum(not certainly_le(x, t) for x in xs)      # every comparison decided
+            assert above_eps <= n_t
+            # direct form at k = N_t (the event N_t <= k with k = N_t): tau_k <= T_t / L
+            k = max(1, n_t)
+            order = sorted(range(n), key=lambda j: (-s[j], j))
+            assert all(certainly_le(xs[j], t) for j in order[k:])       # tail within {s_j <= t}
+            T_t = sum((ej for x, ej in zip(xs, e, strict=True) if certainly_le(x, t)), arb(0))
+            assert certainly_le(T_t / Z, T_t / L)                      # so tau_k <= T_t/Z <= T_t/L
+            proved += 1
+    assert proved >= 10
+
+
+@pytest.mark.parametrize("n,gamma", [(256, 0.25), (1024, 0.6)])
+def test_polylog_implication_is_certified(n, gamma):
+    beta = float(G.beta_of_gamma(n, gamma))
+    k = math.ceil(math.log(n))
+    poly = G.polylog_insufficient(n, beta, k, 0.05)
+    rows = MC.sample_scores(n, beta, 8, seed=23).numpy()
+    proved = 0
+    with precision(CERT_DPS):
+        L, M = ball(poly["L"]), ball(poly["M"])
+        w_bound = M.exp() / L
+        for s in rows:
+            xs, e, Z = _row(s)
+            smax = max(xs, key=lambda b: b.mid())
+            if not (certainly_le(L, Z) and certainly_le(smax, M)):
+                continue
+            a_max = smax.exp() / Z
+            assert certainly_le(a_max, w_bound)
+            order = sorted(range(n), key=lambda j: (-s[j], j))
+            tau = sum((e[j] for j in order[k:]), arb(0)) / Z
+            assert certainly_le(1 - k * a_max, tau)                    # lem:max-weight
+            assert certainly_le(1 - k * w_bound, tau)
+            proved += 1
+    assert proved >= 6
+
+
+# --- the high-probability statements against seeded Monte Carlo (false alarm <= 1e-6 per test) ---
+
+FALSE_ALARM = 1e-6
+EXAMPLES = 12
+ROWS = 3000
+WHP_ROWS = int(os.environ.get("NATSPARSE_WHP_ROWS", "100000"))
+FLOAT_SLACK = 1e-12   # the engine's float64 error on weights and tau (bounds can be tight: beta = 0)
+
+
+def _not_rejected(failures: int, rows: int, delta: float, comparisons: int) -> stats.RateCheck:
+    r = stats.check_rate_at_most(failures, rows, delta, FALSE_ALARM / comparisons)
+    assert not r.rejected, (f"{failures}/{rows} failures: CP lower bound {r.lower:.3g} > delta={delta}")
+    return r
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(n=st.integers(8, 512), beta=st.floats(0.0, 4.5), eps=st.floats(1e-3, 0.5), delta=st.floats(0.01, 0.3))
+@example(n=256, beta=math.sqrt(2 * math.log(256)), eps=1e-2, delta=0.05)     # the collapse point
+@example(n=8, beta=0.0, eps=0.1, delta=0.01)
+def test_every_whp_statement_holds(n, beta, eps, delta):
+    """thm:sparse-whp, lem:partition-lower, lem:count-upper, thm:error-whp (direct form) and
+    thm:polylog-insufficient at (n, beta, eps, delta); beta ranges past sqrt(2 ln n).
+    False alarm <= 1e-6 per test: 6 comparisons per example, (EXAMPLES + 2) examples, Bonferroni."""
+    comparisons = 6 * (EXAMPLES + 2)
+    sw = G.sparse_whp(n, beta, eps, delta)
+    part = G.partition_lower(n, beta, delta)
+    k_log = max(1, min(n, math.ceil(math.log(n))))
+    poly = G.polylog_insufficient(n, beta, k_log, delta)
+    k_dir = max(1, min(n, sw["k"]))
+    direct = G.tail_bound_direct(n, beta, k_dir, delta)
+    t = 0.0 if sw["t"] is None else float(sw["t"])
+    cnt = G.count_upper(n, beta, t, delta)
+    ks = sorted({k_dir, k_log})
+    below = {MC.tau_name(k_log): float(poly["tau_lower"]) - FLOAT_SLACK}
+    if not part["vacuous"]:
+        below["lse"] = float(part["log_L"]) - FLOAT_SLACK
+    summ = MC.simulate(n, beta, ROWS, k=ks, eps=(eps,), t=(t,), seed=hash((n, round(beta, 6))) % 2**31,
+                       above={MC.tau_name(k_dir): float(direct["tau"]) + FLOAT_SLACK,
+                              "max_weight": float(poly["max_weight"]) + FLOAT_SLACK}, below=below)
+    name = MC.count_eps_name(eps)
+    fails = {
+        "sparse": summ.exceed(name, sw["k"]),
+        "count": summ.exceed(MC.count_t_name(t), cnt["k_exact"]),
+        "partition": summ.below.get(("lse", below.get("lse")), 0),
+        "direct": summ.above[(MC.tau_name(k_dir), float(direct["tau"]) + FLOAT_SLACK)],
+        "max_weight": summ.above[("max_weight", float(poly["max_weight"]) + FLOAT_SLACK)],
+        "tau_lower": summ.below[(MC.tau_name(k_log), below[MC.tau_name(k_log)])],
+    }
+    for f in fails.values():
+        _not_rejected(f, ROWS, delta, comparisons)
+    if sw["k"] > 0 and not sw["vacuous"]:
+        target(summ.quantile(name, 1 - delta) / sw["k"], label="empirical quantile / k")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n,beta,eps", [(256, 2.0, 1e-2), (256, 1.0, 1e-3)])
+def test_whp_frequency_at_the_papers_delta(n, beta, eps):
+    """exp:whp-frequency: thm:sparse-whp at delta = 1e-4 (the paper's 0.9999) on >= 1e5 rows.
+    Rejects only if the CP lower bound at 1e-6 / 2 exceeds 1e-4 (false alarm <= 1e-6 per test);
+    reports the frequency and its 95% CP upper bound, and checks the bound's k against the
+    empirical 1 - delta quantile (k >= quantile is the content of the theorem)."""
+    delta = 1e-4
+    sw = G.sparse_whp(n, beta, eps, delta)
+    summ = MC.simulate(n, beta, WHP_ROWS, eps=(eps,), seed=20260 + n)
+    name = MC.count_eps_name(eps)
+    fails = summ.exceed(name, sw["k"])
+    r = _not_rejected(fails, summ.trials, delta, 2)
+    print(f"n={n} beta={beta} eps={eps}: k={sw['k']} k_exact={sw['k_exact']} "
+          f"quantile={summ.quantile(name, 1 - delta)} failures={fails}/{summ.trials} "
+          f"CP95 upper={r.upper95:.2g}")
+    assert summ.trials >= min(WHP_ROWS, 100_000)

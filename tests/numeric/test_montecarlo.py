@@ -98,9 +98,9 @@ def test_model_scores_are_conditionally_gaussian_with_the_stated_beta():
     (dict(n=10, beta=-1.0, trials=10), ValueError, "beta must be a finite real number >= 0"),
     (dict(n=10, beta="1", trials=10), TypeError, "beta must be a real number"),
     (dict(n=10, beta=1.0, trials=0), ValueError, "trials must be a positive int"),
-    (dict(n=10, beta=1.0, trials=10, k=(11,)), ValueError, r"k must be ints in \[1, n=10\]"),
+    (dict(n=10, beta=1.0, trials=10, k=(11,)), ValueError, r"k must be an int in \[1, n=10\]"),
     (dict(n=10, beta=1.0, trials=10, eps=(1.0,)), ValueError, r"eps must be in \(0, 1\)"),
-    (dict(n=10, beta=1.0, trials=10, t=(math.inf,)), ValueError, "t must be finite"),
+    (dict(n=10, beta=1.0, trials=10, t=(math.inf,)), ValueError, "t must be a finite real number"),
     (dict(n=10, beta=1.0, trials=10, above={"nope": 1.0}), ValueError, "unknown statistic"),
 ])
 def test_bad_input(kw, exc, msg):
@@ -115,3 +115,16 @@ def test_degenerate_beta_zero():
     assert summ.exceed(MC.count_eps_name(0.05), 9) == 20
     with mpmath.workdps(15):
         assert summ.moments["max_weight"].min == pytest.approx(0.1)
+
+
+def test_k_eps_and_tau_are_the_batched_definitions():
+    """row_stats reads tau_k and k_eps off batched.tail_masses: the same numbers as batched's own."""
+    from natsparse.numeric import batched
+
+    s = torch.from_numpy(np.random.default_rng(5).normal(size=(64, 300)) * 2.5)
+    for req in (MC.Request(n=300, k=(8, 40), eps_mass=(0.1, 0.01)), MC.Request(n=300, k=(8, 40))):
+        stats = MC.row_stats(s, req)
+        for level in req.eps_mass:
+            assert torch.equal(stats[MC.k_eps_name(level)], batched.k_eps(s, level))
+        for k in req.k:
+            assert torch.allclose(stats[MC.tau_name(k)], batched.tail_mass(s, k), rtol=1e-13, atol=0)

@@ -1,8 +1,8 @@
-"""SymPy derivations of the Gaussian model against the registry's closed forms, and what they certify."""
+"""SymPy derivations of the Gaussian model against the registry's closed forms (what they certify is
+checked with the evidence, in tests/evidence/test_gaussian.py)."""
 
 import sympy as sp
 
-from natsparse.evidence import all_evidence, status
 from natsparse.proofs import gaussian_derivations as D
 from natsparse.proofs import get
 from natsparse.proofs.gaussian import Phi_inv, Phic
@@ -51,15 +51,3 @@ def test_exponents_by_limit():
     assert sp.simplify(nc - (1 - gamma)) == 0
     assert sp.simplify(poly - (1 - sp.sqrt(gamma))**2) == 0
     assert D.prove_mills_ratio()
-
-
-def test_what_is_certified_and_what_is_not():
-    """Derivations certify only exact statements; asymptotic probabilistic claims are not certified."""
-    proved = {"lem:lognormal-tilt", "lem:conditional-gaussian", "prop:norm-sparsity"}
-    certified_by_sympy = {rid for rid in proved
-                          if any(e.level == "certified" and e.tool == "sympy" for e in all_evidence(rid))}
-    assert certified_by_sympy == proved
-    for rid in ("prop:k-eps-rule", "thm:nC-sufficient", "thm:polylog-insufficient", "prop:phase-diagram",
-                "thm:sparse-whp", "thm:error-whp", "cor:adaptive-window"):
-        assert all(e.level != "certified" for e in all_evidence(rid)), rid
-        assert status(rid) in ("encoded", "sampled"), rid
