@@ -13,7 +13,7 @@ never read as fresh; with `refresh=True` it runs the piece again (once per proce
 
     >>> from natsparse.evidence import status
     >>> status("def:attention")
-    'fully-certified'
+    'verified'
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def runs(result_id: str, *, cache: bool = False, refresh: bool = False) -> list[
 
 def status(result_id: str, *, cache: bool = False, refresh: bool = False,
            _seen: frozenset[str] = frozenset()) -> str:
-    """Computed status of `result_id`: failed, stated, encoded, sampled, certified or fully-certified.
+    """Computed status of `result_id`: failed, stated, encoded, sampled, verified, proved or fully-proved.
 
     Runs (once per process) every piece of evidence registered for the result, of every family.
     """
@@ -95,8 +95,25 @@ def status(result_id: str, *, cache: bool = False, refresh: bool = False,
     return status_from(
         has_formula=r.formula is not None, levels=[x.evidence.level for x in done],
         passed=all(x.outcome.passed for x in done),
-        uses_full=lambda: all(status(u, cache=cache, refresh=refresh, _seen=seen) == "fully-certified"
+        uses_full=lambda: all(status(u, cache=cache, refresh=refresh, _seen=seen) == "fully-proved"
                               for u in r.uses))
 
 
-__all__ = ["FAMILIES", "all_evidence", "load", "run", "runs", "status"]
+def scope(result_id: str, *, cache: bool = False) -> str:
+    """What the evidence behind the status covers: the short scope and tool of every passing piece
+    at the strongest level reached (empty when nothing was checked).
+
+    >>> scope("lem:lognormal-tilt")
+    'general (sympy)'
+    """
+    from natsparse.proofs import LEVELS, short_scope
+
+    done = [x for x in runs(result_id, cache=cache) if x.outcome.passed]
+    if not done:
+        return ""
+    top = max(LEVELS.index(x.evidence.level) for x in done)
+    return "; ".join(f"{short_scope(x.evidence.scope)} ({x.evidence.tool})" for x in done
+                     if LEVELS.index(x.evidence.level) == top)
+
+
+__all__ = ["FAMILIES", "all_evidence", "load", "run", "runs", "scope", "status"]

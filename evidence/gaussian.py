@@ -1,4 +1,5 @@
-"""Evidence for the Gaussian model: SymPy derivations (`certified`) and seeded Monte Carlo
+"""Evidence for the Gaussian model: SymPy derivations (`proved` for every parameter, `verified`
+for finitely many dimensions) and seeded Monte Carlo
 (`sampled`, tool monte-carlo) for every Gaussian-model result.
 
 Each check is fast (a few thousand rows at n <= 4096) and reproducible (fixed seeds). Every
@@ -72,16 +73,19 @@ def _rate_outcome(label: str, failures_by_beta: dict, delta: float = DELTA) -> O
                        + f"; rejection iff CP lower bound at {FALSE_ALARM:g} > delta")
 
 
+_WHP_SCOPE = {"n": WHP_N, "beta": WHP_BETAS, "eps": WHP_EPS, "delta": DELTA, "rows": WHP_ROWS, "seed": SEED}
 _WHP_DOMAIN = f"n={WHP_N}, beta in {WHP_BETAS}, eps={WHP_EPS}, delta={DELTA}, {WHP_ROWS} rows each"
 
 
-@register("lem:partition-lower", level="sampled", tool="monte-carlo", domain=_WHP_DOMAIN)
+@register("lem:partition-lower", level="sampled", tool="monte-carlo",
+          domain=_WHP_DOMAIN, scope=_WHP_SCOPE)
 def _partition_evidence() -> Outcome:
     return _rate_outcome("Z < L", {b: whp_run(b)["summary"].below[
         ("lse", float(whp_run(b)["part"]["log_L"]))] for b in WHP_BETAS})
 
 
-@register("lem:count-upper", level="sampled", tool="monte-carlo", domain=_WHP_DOMAIN)
+@register("lem:count-upper", level="sampled", tool="monte-carlo",
+          domain=_WHP_DOMAIN, scope=_WHP_SCOPE)
 def _count_evidence() -> Outcome:
     from natsparse.numeric import montecarlo as MC
 
@@ -94,7 +98,8 @@ def _count_evidence() -> Outcome:
     return _rate_outcome("N_t > bound", fails)
 
 
-@register("thm:sparse-whp", level="sampled", tool="monte-carlo", domain=_WHP_DOMAIN)
+@register("thm:sparse-whp", level="sampled", tool="monte-carlo",
+          domain=_WHP_DOMAIN, scope=_WHP_SCOPE)
 def _sparse_evidence() -> Outcome:
     from natsparse.numeric import montecarlo as MC
 
@@ -107,7 +112,8 @@ def _sparse_evidence() -> Outcome:
     return _rate_outcome("#{a_j > eps} > k", fails)
 
 
-@register("thm:error-whp", level="sampled", tool="monte-carlo", domain=_WHP_DOMAIN)
+@register("thm:error-whp", level="sampled", tool="monte-carlo",
+          domain=_WHP_DOMAIN, scope=_WHP_SCOPE)
 def _error_evidence() -> Outcome:
     from natsparse.numeric import montecarlo as MC
 
@@ -122,7 +128,8 @@ def _error_evidence() -> Outcome:
     return _rate_outcome("tau_k > U_t/L", fails)
 
 
-@register("thm:polylog-insufficient", level="sampled", tool="monte-carlo", domain=_WHP_DOMAIN)
+@register("thm:polylog-insufficient", level="sampled", tool="monte-carlo",
+          domain=_WHP_DOMAIN, scope=_WHP_SCOPE)
 def _polylog_evidence() -> Outcome:
     from natsparse.numeric import montecarlo as MC
 
@@ -231,21 +238,26 @@ def _window_outcome() -> Outcome:
                                 f"fixed rising: {up}, adaptive falling: {down}")
 
 
+_WINDOW_SCOPE = {"n": TREND_N, "gamma": WINDOW["gamma"], "k": WINDOW["k"], "C": WINDOW["C"],
+                 "rows": TREND_ROWS, "seed": SEED}
 _WINDOW_DOMAIN = (f"n in {TREND_N}, gamma={WINDOW['gamma']}, fixed k={WINDOW['k']}, k=ceil(n^{WINDOW['C']}), "
                   f"{TREND_ROWS} rows each")
 
 
-@register("cor:adaptive-window", level="sampled", tool="monte-carlo", domain=_WINDOW_DOMAIN)
+@register("cor:adaptive-window", level="sampled", tool="monte-carlo",
+          domain=_WINDOW_DOMAIN, scope=_WINDOW_SCOPE)
 def _window_evidence() -> Outcome:
     return _window_outcome()
 
 
-@register("exp:adaptive-vs-fixed", level="sampled", tool="monte-carlo", domain=_WINDOW_DOMAIN)
+@register("exp:adaptive-vs-fixed", level="sampled", tool="monte-carlo",
+          domain=_WINDOW_DOMAIN, scope=_WINDOW_SCOPE)
 def _window_experiment() -> Outcome:
     return _window_outcome()
 
 
-@register("thm:nC-sufficient", level="sampled", tool="monte-carlo", domain=_WINDOW_DOMAIN)
+@register("thm:nC-sufficient", level="sampled", tool="monte-carlo",
+          domain=_WINDOW_DOMAIN, scope=_WINDOW_SCOPE)
 def _nc_evidence() -> Outcome:
     from natsparse.numeric import gaussian as G
     from natsparse.numeric import stats
@@ -334,7 +346,8 @@ def _scaling_experiment() -> Outcome:
                                  for g, r in runs.items()))
 
 
-@register("exp:whp-frequency", level="sampled", tool="monte-carlo", domain=_WHP_DOMAIN)
+@register("exp:whp-frequency", level="sampled", tool="monte-carlo",
+          domain=_WHP_DOMAIN, scope=_WHP_SCOPE)
 def _whp_experiment() -> Outcome:
     out = _sparse_evidence()
     return Outcome(out.passed, "failure frequency of thm:sparse-whp: " + out.detail)
@@ -342,21 +355,24 @@ def _whp_experiment() -> Outcome:
 
 # --- SymPy derivations (natsparse.proofs.gaussian_derivations) -------------------------------------
 
-@register("lem:lognormal-tilt", level="certified", tool="sympy",
+@register("lem:lognormal-tilt", level="proved", tool="sympy",
+          scope={"general": True, "beta": "> 0", "t": "real"},
           domain="every beta > 0, every real t (integrals against the N(0, beta^2) density)")
 def _tilt_derivation() -> Outcome:
     return Outcome(True, f"SymPy integrated and matched {D.check_lognormal_tilt()} expectations")
 
 
-@register("lem:conditional-gaussian", level="certified", tool="sympy",
+@register("lem:conditional-gaussian", level="verified", tool="sympy", scope={"d_max": D.D_MAX},
           domain=f"every d <= {D.D_MAX}, symbolic W^T x, sigma, c (log-MGF by integration)")
 def _conditional_derivation() -> Outcome:
     return Outcome(True, f"log-MGF of s_j | x is theta^2 beta^2/2 for d = 1..{D.check_conditional_gaussian()}"
                          "; ||W^T x|| <= ||W||_op ||x|| is the definition of the operator norm")
 
 
-@register("prop:norm-sparsity", level="certified", tool="sympy",
-          domain="every beta >= 0, every eps in (0, 1) (derivative and its sign)")
+@register("prop:norm-sparsity", level="proved", tool="sympy",
+          scope={"general": True, "beta": ">= 0", "eps": "(0, 1)"},
+          domain="every beta >= 0, every eps in (0, 1) (the formula: the derivative and its sign; "
+                 "the reading 'larger weight norms, sparser heads' is prose, sampled by the real model)")
 def _norm_derivation() -> Outcome:
     D.check_norm_sparsity()
     return Outcome(True, "d/dbeta Phi_c(beta + Phi^-1(eps)) = -phi(...) < 0, sign decided by SymPy")

@@ -16,7 +16,7 @@ from torch.nn import functional as F
 
 from natsparse.kernels import topk_attention
 
-#: float64 rounding allowance per unit of (1 + max ||v||): o and o_hat are sums of at most a few
+#: The float64 rounding allowance per unit of (1 + max ||v||); o and o_hat are sums of at most a few
 #: thousand terms, each within 2^-53 relative, so an error beyond bound + SLACK (1 + vmax) is real.
 SLACK = 1e-12
 

@@ -106,12 +106,14 @@ def _order_rows(uses: Mapping[str, Iterable[str]], depth: Mapping[str, int],
 
 def graph_svg(uses: Mapping[str, Iterable[str]], statuses: Mapping[str, str], *,
               titles: Mapping[str, str] | None = None, hrefs: Mapping[str, str] | None = None,
+              scopes: Mapping[str, str] | None = None,
               per_row: int = 4, node_width: int = 190, node_height: int = 34) -> str:
     """The dependency graph as an SVG string (for ``IPython.display.HTML``).
 
     Each node is a rounded box with the result id, styled by ``statuses[id]``
     (see `natsparse.proofs.STATUS_TABLE`), wrapped in a link ``hrefs[id]`` when given, with a tooltip of its
-    title and status. Arrows go from a used result to the result that uses it.
+    title, status and the scope of what was checked (``scopes[id]``). Arrows go from a used result
+    to the result that uses it.
     """
     unknown = sorted(set(statuses.values()) - set(STATUS_TABLE))
     if unknown:
@@ -160,7 +162,8 @@ def graph_svg(uses: Mapping[str, Iterable[str]], statuses: Mapping[str, str], *,
         st_ = STATUS_TABLE[st]
         stroke, fill, ink, dashed = st_.stroke, st_.fill, st_.ink, st_.dashed
         dash = ' stroke-dasharray="5 3"' if dashed else ""
-        tip = html.escape(f"{node}: {titles.get(node, '')} [{st}]")
+        checked = (scopes or {}).get(node)
+        tip = html.escape(f"{node}: {titles.get(node, '')} [{st}" + (f": {checked}]" if checked else "]"))
         box = (f'<g class="bp-node" data-id="{html.escape(node)}" data-status="{st}">'
                f'<title>{tip}</title>'
                f'<rect x="{x:.1f}" y="{y:.1f}" width="{node_width}" height="{node_height}" rx="7" '
@@ -192,9 +195,13 @@ def graph_svg(uses: Mapping[str, Iterable[str]], statuses: Mapping[str, str], *,
 
 def results_table_html(rows: Iterable[Mapping[str, str]], hrefs: Mapping[str, str]) -> str:
     """An HTML table of results: columns id (linked when it has a section), kind, title,
-    provenance, status (a coloured badge) and uses."""
+    provenance, status (a coloured badge), scope (what the evidence behind the status covers,
+    when the rows have one) and uses."""
+    rows = list(rows)
+    with_scope = any("scope" in row for row in rows)
     head = ("<table class='natsparse-table'><thead><tr><th>id</th><th>kind</th><th>title</th>"
-            "<th>provenance</th><th>status</th><th>uses</th></tr></thead><tbody>")
+            "<th>provenance</th><th>status</th>" + ("<th>scope</th>" if with_scope else "")
+            + "<th>uses</th></tr></thead><tbody>")
     body = []
     for row in rows:
         rid = row["id"]
@@ -209,21 +216,25 @@ def results_table_html(rows: Iterable[Mapping[str, str]], hrefs: Mapping[str, st
                  f"border:1px solid {stroke}'>{html.escape(row['status'])}</span>")
         body.append(f"<tr><td>{cell}</td><td>{html.escape(row['kind'])}</td>"
                     f"<td>{html.escape(row['title'])}</td><td>{html.escape(row['provenance'])}</td>"
-                    f"<td>{badge}</td><td>{html.escape(row['uses'])}</td></tr>")
+                    f"<td>{badge}</td>"
+                    + (f"<td>{html.escape(row.get('scope', ''))}</td>" if with_scope else "")
+                    + f"<td>{html.escape(row['uses'])}</td></tr>")
     return head + "".join(body) + "</tbody></table>"
 
 
 def blueprint(book_dir: str | Path = ".") -> tuple[str, str, dict[str, str]]:
     """(graph SVG, table HTML, {id: status}) for the whole registry, computed now from all
     evidence (`natsparse.evidence.status`)."""
-    from natsparse.evidence import status
+    from natsparse.evidence import scope, status
     from natsparse.proofs import registry
 
     statuses = {rid: status(rid) for rid in registry}
+    scopes = {rid: scope(rid) for rid in registry}
     uses = {rid: list(r.uses) for rid, r in registry.items()}
     hrefs = hrefs_for(find_labels(book_dir), registry)
     svg = graph_svg(uses, statuses, titles={rid: r.title for rid, r in registry.items()},
-                    hrefs=hrefs)
+                    hrefs=hrefs, scopes=scopes)
     rows = [{"id": rid, "kind": r.kind, "title": r.title, "provenance": ", ".join(r.provenance),
-             "status": statuses[rid], "uses": ", ".join(r.uses)} for rid, r in registry.items()]
+             "status": statuses[rid], "scope": scopes[rid], "uses": ", ".join(r.uses)}
+            for rid, r in registry.items()]
     return svg, results_table_html(rows, hrefs), statuses

@@ -65,36 +65,39 @@ def _statuses(ids: list[str], quiet: bool, refresh: bool) -> dict[str, str]:
 def cmd_list(args) -> int:
     from rich.table import Table
 
+    from natsparse.evidence import scope
     from natsparse.proofs import registry
 
     ids = list(registry)
     st = _statuses(ids, quiet=args.json, refresh=args.refresh)
+    scopes = {rid: scope(rid, cache=True) for rid in ids}   # the runs are those `_statuses` made
     if args.json:
         print(json.dumps([{"id": r, "kind": registry[r].kind, "provenance": registry[r].provenance,
-                           "status": st[r]} for r in ids], indent=1))
+                           "status": st[r], "scope": scopes[r]} for r in ids], indent=1))
         return 0
     table = Table(title=f"natsparse: {len(ids)} results")
-    for col in ("id", "kind", "provenance", "status"):
-        table.add_column(col)
+    for col in ("id", "kind", "provenance", "status", "scope"):
+        table.add_column(col, overflow="fold")
     for rid in ids:
         r = registry[rid]
-        table.add_row(rid, r.kind, ", ".join(r.provenance), _styled(st[rid]))
+        table.add_row(rid, r.kind, ", ".join(r.provenance), _styled(st[rid]), scopes[rid])
     _console().print(table)
     return 0
 
 
 def cmd_show(args) -> int:
     import sympy as sp
+    from rich.markup import escape
 
-    from natsparse.evidence import all_evidence, run, status
+    from natsparse.evidence import all_evidence, run, scope, status
 
     r = _get(args.id)
     con = _console()
     con.print(f"[bold]{r.id}[/bold] ({r.kind}) — {r.title}")
     con.print(f"provenance: {', '.join(r.provenance)}   uses: {', '.join(r.uses) or '-'}")
-    con.print(f"statement: {r.statement}")
+    con.print(f"statement: {escape(r.statement)}")
     if r.notes:
-        con.print(f"notes: {r.notes}")
+        con.print(f"notes: {escape(r.notes)}")
     if r.hypotheses:
         con.print("hypotheses: " + "; ".join(sp.sstr(h) for h in r.hypotheses))
     if r.formula is None:
@@ -102,13 +105,16 @@ def cmd_show(args) -> int:
     else:
         for rel in r.relations():
             con.print(sp.pretty(rel, use_unicode=True))
-        con.print(f"LaTeX: {sp.latex(r.formula)}")
-    con.print(f"book LaTeX: {r.latex}")
-    con.print(f"status: {_styled(status(r.id, cache=True, refresh=args.refresh))}")
+        con.print(f"LaTeX: {escape(sp.latex(r.formula))}")
+    con.print(f"book LaTeX: {escape(r.latex)}")
+    checked = status(r.id, cache=True, refresh=args.refresh)
+    covered = scope(r.id, cache=True)
+    con.print(f"status: {_styled(checked)}" + (f"  (scope: {covered})" if covered else ""))
     for ev in all_evidence(r.id):
         done = run(ev, cache=True)
         mark = "[green]pass[/green]" if done.outcome.passed else "[red]FAIL[/red]"
-        con.print(f"  {mark} {ev.level:9s} {ev.tool:12s} {done.outcome.detail}")
+        con.print(f"  {mark} {ev.level:9s} {ev.tool:12s} {escape(done.outcome.detail)}  "
+                  f"[dim]({escape(ev.domain)})")
     return 0
 
 

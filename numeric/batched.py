@@ -6,6 +6,7 @@ reference fast path; float32 and lower are summed in float32 (training). Ties in
 toward the lower index, exactly as def:topk-attention.
 
 One evaluator per quantity:
+
 - `topk_mask`: the kept set S (k an int, or a 1-D integer tensor giving each query row its k),
   from one selection of the k largest entries of each row (`torch.topk`; the rows where it meets
   equal values are redone by a stable sort);

@@ -339,7 +339,7 @@ def _direct_t(nn: int, b, k: int, d3):
     def fits(t):
         c = _count(nn, _sf_over(t, b), d3)
         return (c["k"] if c["k_exact"] is None else c["k_exact"]) <= k
-    hi = b * (mpmath.sqrt(2 * mpmath.log(3 * nn / d3)) + 1)
+    hi = b * (mpmath.sqrt(2 * mpmath.log(3 * mpmath.mpf(nn) / d3)) + 1)
     if not fits(hi):
         return None
     lo = -10 * b
@@ -435,7 +435,7 @@ def polylog_insufficient(n, beta, k, delta=DEFAULT_DELTA) -> dict:
     kk = as_k_of(k, nn)
     with mpmath.workdps(DPS):
         dp = mpmath.mpf(d) / 2
-        M = b * mpmath.sqrt(2 * mpmath.log(nn / dp))
+        M = b * mpmath.sqrt(2 * mpmath.log(mpmath.mpf(nn) / dp))
         part = partition_lower(nn, b, dp)
         g = b**2 / (2 * mpmath.log(nn)) if nn > 1 else None
         out = {"M": M, "L": part["L"], "exponent": None if g is None else (1 - mpmath.sqrt(g))**2}

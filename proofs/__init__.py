@@ -8,6 +8,7 @@ evidence and the computed `status` live in `natsparse.evidence`.
 """
 
 from .evidence import (
+    LEVELS,
     STATUS_TABLE,
     STATUSES,
     Evidence,
@@ -15,10 +16,11 @@ from .evidence import (
     Outcome,
     evidence_for,
     register,
+    short_scope,
     status_from,
 )
 from .registry import get, registry
 from .result import Result
 
-__all__ = ["STATUSES", "STATUS_TABLE", "Evidence", "EvidenceRun", "Outcome", "Result", "evidence_for",
-           "get", "register", "registry", "status_from"]
+__all__ = ["LEVELS", "STATUSES", "STATUS_TABLE", "Evidence", "EvidenceRun", "Outcome", "Result",
+           "evidence_for", "get", "register", "registry", "short_scope", "status_from"]

@@ -147,7 +147,7 @@ DETERMINISTIC = [
         ("paper",),
         formula=sp.Tuple(sp.Le(tau_thr, m * eps), sp.Lt(m * eps, n * eps),
                          sp.Le(err, 2 * tau_thr * v_max)),
-        hypotheses=(sp.Le(eps, a_max), sp.Lt(m, n + 1)),
+        hypotheses=(sp.Le(eps, a_max), sp.Lt(m, n)),   # eps <= max a keeps a key: m <= n - 1
         uses=("def:threshold-attention", "thm:output-error", "lem:eps-k-tail"),
     ),
     Result(

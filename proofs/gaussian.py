@@ -41,7 +41,8 @@ N_eps = sp.Symbol("N_eps", nonnegative=True)             # #{j : a_j > eps}
 T_t = sp.Symbol("T_t", nonnegative=True)                 # sum_j e^{s_j} 1{s_j <= t}
 M = sp.Symbol("M", positive=True)                        # the high-probability max score
 frac = sp.Symbol("f_eps", positive=True)                 # limiting fraction k_eps / n
-k_exp = sp.Symbol("kappa", real=True)                    # lim log k / log n
+k_exp = sp.Symbol("kappa", real=True)                    # lim log k / log n (the window's exponent)
+w_exp = sp.Symbol("mu", real=True)                       # lim -log(max_j a_j) / log n (weight decay)
 WTx, W_op, x_norm = sp.symbols("|W^Tx| |W|_op |x|", positive=True)
 E_es, E_es_above, E_e2s, share_above, count_above = sp.symbols(
     "E[e^s] E[e^s1{s>t}] E[e^2s] share_t count_t", positive=True)
@@ -215,7 +216,7 @@ GAUSSIAN = [
         r"\tau_k \ge 1 - k\,e^{M}/L \approx 1 - k\,n^{-(1-\sqrt\gamma)^2}",
         ("paper",),
         formula=sp.Tuple(sp.Eq(M, M_max), sp.Le(a_max, sp.exp(M) / L),
-                         sp.Ge(tau, 1 - k * sp.exp(M) / L), sp.Eq(k_exp, (1 - sp.sqrt(gamma))**2)),
+                         sp.Ge(tau, 1 - k * sp.exp(M) / L), sp.Eq(w_exp, (1 - sp.sqrt(gamma))**2)),
         hypotheses=(regime, sp.Lt(gamma, 1), sp.Lt(delta_p, 1)),
         uses=("lem:max-weight", "lem:partition-lower", "lem:worst-case-error"),
     ),

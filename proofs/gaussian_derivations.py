@@ -4,7 +4,8 @@ Each `derive_*` function computes its result from first principles (the normal d
 equation, a derivative, a limit) and returns it; `matches(derived, stated)` compares it with
 the closed form in the registry by `simplify(a - b) == 0` (after rewriting erfc as erf).
 
-What the derivations prove (`natsparse.evidence.gaussian` registers it as `certified` evidence):
+What the derivations prove (`natsparse.evidence.gaussian` registers it as `proved` evidence where
+it covers every parameter, as `verified` where it covers finitely many cases):
 - lem:lognormal-tilt: the expectations are the integrals against the N(0, beta^2) density;
 - lem:conditional-gaussian: the moment generating function of s_j given x, integrated
   coordinate by coordinate for every d <= D_MAX (it determines the law), and the variance;

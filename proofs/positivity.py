@@ -55,3 +55,42 @@ def nonnegative_on_orthant(expr: sp.Expr, positive: list[sp.Symbol],
     # den > 0: some monomial with positive coefficient uses only the strictly positive variables.
     npos = len(positive)
     return any(c > 0 and all(e == 0 for e in mon[npos:]) for mon, c in pd.terms())
+
+
+def nonnegative_by_assumptions(expr: sp.Expr, strict: bool = False) -> bool:
+    """True if `expr` is provably >= 0 (> 0 when `strict`) from the assumptions of its symbols alone.
+
+    Every free symbol must be declared nonnegative or positive (as the general proofs declare their
+    sizes, weights and slacks); then the orthant certificate of `nonnegative_on_orthant` applies with
+    the positive symbols as the strictly positive variables. With `strict`, the numerator must also
+    have a monomial in the positive symbols alone, so that it is > 0 as well. Sound and incomplete,
+    like the certificate it rests on: False means "not proved".
+
+    >>> x, y = sp.symbols("x y", positive=True)
+    >>> z = sp.Symbol("z", nonnegative=True)
+    >>> nonnegative_by_assumptions(z / (x + z)), nonnegative_by_assumptions(z / (x + z), strict=True)
+    (True, False)
+    >>> nonnegative_by_assumptions(x * y / (x + z) + 1, strict=True), nonnegative_by_assumptions(x - y)
+    (True, False)
+    >>> nonnegative_by_assumptions(sp.Symbol("r", real=True) ** 2)  # a real symbol: no orthant, not proved
+    False
+    """
+    expr = sp.together(sp.sympify(expr))
+    if expr.is_number:
+        return bool(expr.is_positive if strict else expr.is_nonnegative)
+    symbols = sorted(expr.free_symbols, key=str)
+    if not all(sym.is_nonnegative for sym in symbols):
+        return False
+    positive = [sym for sym in symbols if sym.is_positive]
+    nonnegative = [sym for sym in symbols if not sym.is_positive]
+    if not nonnegative_on_orthant(expr, positive, nonnegative):
+        return False
+    if not strict:
+        return True
+    num, den = sp.fraction(expr)
+    num = sp.expand(num)
+    if sp.expand(den).is_number and sp.expand(den).is_negative:
+        num = -num
+    poly = sp.Poly(num, *positive, *nonnegative)
+    npos = len(positive)
+    return any(c > 0 and all(e == 0 for e in mon[npos:]) for mon, c in poly.terms())

@@ -5,8 +5,8 @@ v_j), for every size n <= N_MAX and every kept-set size k < n. Identities are pr
 *every* kept set S of size k, which covers the top-k set whatever the scores are; the
 inequalities that need S to be the top-k set are proved on the sorted parametrisation of
 `positivity.sorted_weights`, which covers every ordering of the scores. `PROOFS` maps each
-result to its prover; `natsparse.evidence.deterministic` registers them as `certified` evidence
-with tool "sympy" and `DOMAIN`.
+result to its prover; `natsparse.evidence.deterministic` registers them as `verified` evidence
+(finite: n <= N_MAX) with tool "sympy" and `DOMAIN`.
 
 Steps that are not algebra (the triangle inequality of a norm, the fact that a_(k+1) <= eps
 is (eps,k)-sparsity) are stated in the proof's detail and written out in the book.

@@ -2,7 +2,7 @@
 
     >>> from natsparse.figures.tables import records_html
     >>> from natsparse.numeric.checks import check_max_weight
-    >>> "tau_k &gt;= 1 - k max a" in records_html(check_max_weight([1.0, 0.0, -1.0], k=1))
+    >>> "tau &gt;= -a_max*k + 1" in records_html(check_max_weight([1.0, 0.0, -1.0], k=1))
     True
 """
 

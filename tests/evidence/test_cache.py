@@ -100,7 +100,7 @@ def test_a_changed_source_is_a_miss(fake, monkeypatch):
     assert calls(fake) == 2
 
 
-@pytest.mark.parametrize("field, value", [("result_id", "lem:gap-bound"), ("level", "certified"),
+@pytest.mark.parametrize("field, value", [("result_id", "lem:gap-bound"), ("level", "verified"),
                                           ("tool", "another tool"), ("domain", "another domain")])
 def test_a_changed_evidence_key_is_a_miss(fake, field, value):
     E.run(fake, cache=True)

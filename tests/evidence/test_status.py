@@ -1,6 +1,6 @@
 """natsparse.evidence (evidence/__init__.py): `status` computed from all registered evidence on the
-ladder stated -> encoded -> sampled -> certified -> fully-certified, `failed` on any failing check;
-every registration names a known result."""
+ladder stated -> encoded -> sampled -> verified -> proved -> fully-proved, `failed` on any failing
+check; every registration names a known result; no finite check is registered as a proof."""
 
 import pytest
 
@@ -16,13 +16,24 @@ def test_evidence_is_registered_only_for_known_ids():
 
 
 @pytest.mark.parametrize("rid", DETERMINISTIC)
-def test_deterministic_results_are_certified(rid):
-    assert status(rid) in ("certified", "fully-certified")
+def test_deterministic_results_are_at_least_verified(rid):
+    assert status(rid) in ("verified", "proved", "fully-proved")
+
+
+def test_only_general_evidence_is_a_proof():
+    """Every `proved` piece declares the general scope; every piece with a finite bound in its scope
+    (n_max, d_max, rows) is at most `verified`."""
+    layer.load()
+    for rid in registry:
+        for ev in evidence.evidence_for(rid):
+            finite = {"n_max", "d_max", "rows", "rational_rows"} & set(ev.scope)
+            assert (ev.level == "proved") == (ev.scope.get("general") is True), ev.key
+            assert not (finite and ev.level == "proved"), ev.key
 
 
 def test_status_ladder_is_computed_from_evidence(monkeypatch):
-    """A failing piece of evidence makes the status `failed`; certified needs a certificate;
-    fully-certified needs every used result fully certified."""
+    """A failing piece of evidence makes the status `failed`; verified needs rigorous finite evidence,
+    proved a general proof; fully-proved needs every used result fully proved."""
     layer.load()
     monkeypatch.setattr(evidence, "_EVIDENCE", {})
     monkeypatch.setattr(layer, "_RUNS", {})
@@ -31,21 +42,31 @@ def test_status_ladder_is_computed_from_evidence(monkeypatch):
     ok = evidence.Outcome(True, "ok")
     evidence.register("lem:gap-bound", level="sampled", tool="t", domain="d")(lambda: ok)
     assert status("lem:gap-bound") == "sampled"
-    evidence.register("def:tail-mass", level="certified", tool="t", domain="d")(lambda: ok)
+    evidence.register("def:tail-mass", level="proved", tool="t", domain="d", scope={"general": True})(
+        lambda: ok)
 
-    def certificate():
+    def finite_check():
         return ok
-    evidence.register("lem:gap-bound", level="certified", tool="t", domain="d")(certificate)
-    assert status("lem:gap-bound") == "certified"  # def:tail-mass uses def:attention, uncertified
+    evidence.register("lem:gap-bound", level="verified", tool="t", domain="d", scope={"n_max": 5})(
+        finite_check)
+    assert status("lem:gap-bound") == "verified"
 
-    def attention_certificate():
+    def proof():
         return ok
-    evidence.register("def:attention", level="certified", tool="t", domain="d")(attention_certificate)
-    assert status("lem:gap-bound") == "fully-certified"
+    evidence.register("lem:gap-bound", level="proved", tool="t", domain="d", scope={"general": True})(proof)
+    assert status("lem:gap-bound") == "proved"  # def:tail-mass uses def:attention, unproved
+
+    def attention_proof():
+        return ok
+    evidence.register("def:attention", level="proved", tool="t", domain="d", scope={"general": True})(
+        attention_proof)
+    assert status("lem:gap-bound") == "fully-proved"
 
     def broken():
         raise RuntimeError("boom")
     evidence.register("lem:gap-bound", level="sampled", tool="t", domain="d")(broken)
     assert status("lem:gap-bound") == "failed"
     with pytest.raises(ValueError, match="level must be one of"):
-        evidence.register("lem:gap-bound", level="proved", tool="t", domain="d")
+        evidence.register("lem:gap-bound", level="certified", tool="t", domain="d")
+    with pytest.raises(ValueError, match="needs scope"):
+        evidence.register("lem:gap-bound", level="proved", tool="t", domain="n <= 5", scope={"n_max": 5})

@@ -14,7 +14,7 @@ from natsparse.proofs import STATUS_TABLE, STATUSES
 # a diamond over a chain, and "def:x", used but not listed (a source)
 USES = {"def:a": [], "lem:b": ["def:a"], "lem:c": ["def:a", "def:x"], "thm:d": ["lem:b", "lem:c"],
         "cor:e": ["thm:d"]}
-STATUS = {"def:a": "fully-certified", "lem:b": "certified", "lem:c": "sampled", "thm:d": "encoded",
+STATUS = {"def:a": "fully-proved", "lem:b": "verified", "lem:c": "sampled", "thm:d": "encoded",
           "cor:e": "stated"}
 
 
@@ -43,8 +43,8 @@ def test_graph_has_one_node_per_id_and_one_arrow_per_edge():
 
 
 def test_graph_rejects_unknown_or_missing_statuses():
-    with pytest.raises(ValueError, match=r"unknown status\(es\) \['proved'\]"):
-        graph_svg(USES, {**STATUS, "thm:d": "proved"})
+    with pytest.raises(ValueError, match=r"unknown status\(es\) \['certified'\]"):
+        graph_svg(USES, {**STATUS, "thm:d": "certified"})
     with pytest.raises(ValueError, match=r"statuses missing for \['cor:e'\]"):
         graph_svg(USES, {k: v for k, v in STATUS.items() if k != "cor:e"})
 

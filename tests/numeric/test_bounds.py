@@ -1,13 +1,20 @@
 """`bounds.evaluate` turns the registry's SymPy bounds into 50-digit numbers that match the
 measured side on real inputs."""
 
+import dataclasses
+
 import mpmath
 import numpy as np
 import pytest
+import sympy as sp
 import torch
+from flint import arb
 
+from natsparse.numeric import arb as ab
 from natsparse.numeric import bounds, mp
 from natsparse.numeric.checks import check_gap_bound
+from natsparse.proofs import symbols as S
+from natsparse.proofs.registry import registry
 
 
 def test_gap_bound_from_the_registry_formula_matches_the_check():
@@ -46,3 +53,78 @@ def test_lambdified_bounds_agree_across_modules():
         bounds.compile_bound("lem:gap-bound", 0, "jax")
     with pytest.raises(ValueError, match="index must be in"):
         bounds.compile_bound("lem:gap-bound", 5)
+
+
+def test_compile_bound_reads_the_registry_at_call_time(monkeypatch):
+    """A Result swapped into the registry is seen at once (the cache was keyed on the result id)."""
+    _, f = bounds.compile_bound("lem:eps-k-tail", 0, "numpy")
+    assert f(0.5, 1, 3) == 1.0                                         # (n-k) eps
+    mutant = sp.Tuple(sp.Le(S.tau, sp.Rational(9, 10) * (S.n - S.k) * S.eps), sp.Le(S.err, S.v_max))
+    monkeypatch.setitem(registry, "lem:eps-k-tail",
+                        dataclasses.replace(registry["lem:eps-k-tail"], formula=mutant))
+    _, g = bounds.compile_bound("lem:eps-k-tail", 0, "numpy")
+    assert g(0.5, 1, 3) == pytest.approx(0.9)
+    assert [float(v) for v in bounds.evaluate("lem:eps-k-tail", n=3, k=1, eps=0.5, v_max=2).values()] \
+        == [0.9, 2.0]
+    monkeypatch.undo()
+    assert bounds.compile_bound("lem:eps-k-tail", 0, "numpy")[1](0.5, 1, 3) == 1.0
+
+
+def test_compile_expr_is_cached_on_the_expression():
+    x = sp.Symbol("x", positive=True)
+    assert bounds.compile_expr(2 * x, "mpmath") is bounds.compile_expr(2 * x, "mpmath")
+    assert bounds.compile_expr(2 * x, "mpmath") is not bounds.compile_expr(3 * x, "mpmath")
+    assert bounds.compile_expr(2 * x, "mpmath") is not bounds.compile_expr(2 * x, "arb")
+
+
+def test_indexed_and_function_values_are_leaves():
+    rel = bounds.get("lem:loss-gradient").relations()[0]
+    assert [str(x) for x in bounds.leaves(rel.rhs)] == ["1_S(l)", "a[l]", "tau"]
+    with mpmath.workdps(30):
+        values = {"1_S(l)": 0, "a[l]": mpmath.mpf("0.25"), "tau": mpmath.mpf("0.5")}
+        got = bounds.evaluate_expr(rel.rhs, values)
+    assert got == mpmath.mpf("0.125")                                  # a_l (1 - 0 - tau)
+    with pytest.raises(ValueError, match=r"no value for \['tau'\]"):
+        bounds.evaluate_expr(rel.rhs, {"1_S(l)": 0, "a[l]": 1})
+
+
+def test_mpmath_evaluation_takes_integers_as_numbers():
+    """k/n with Python ints is 1/3 at the working precision, not a float's 0.333...3 (53 bits)."""
+    with mpmath.workdps(50):
+        got = bounds.evaluate_expr(S.k / S.n, {"k": 1, "n": 3})
+        assert abs(got - mpmath.mpf(1) / 3) < mpmath.mpf(10) ** -49
+
+
+def test_arb_evaluation_is_exact():
+    """Constants of the formula become exact balls: a rational is a quotient of integer balls, a
+    SymPy Float its exact binary value, a float64 or mpf argument its dyadic value."""
+    x = sp.Symbol("x", positive=True)
+    with ab.precision(50):
+        third = bounds.evaluate_expr(x / 3, {"x": 1}, "arb")
+        assert third.contains(arb(1) / 3) and third.rad() < arb("1e-50")
+        f = bounds.evaluate_expr(sp.Float("0.9") * x, {"x": 1}, "arb")
+        assert f.is_exact() and f == bounds.to_arb(0.9)           # the binary value of the Float
+        wide = bounds.evaluate_expr(sp.Float("0.1", 100), {}, "arb")
+        assert wide.is_exact()                                    # 333 bits, held at 176-bit precision
+        with mpmath.workdps(100):
+            assert wide == bounds.to_arb(mpmath.mpf(sp.Float("0.1", 100)))
+        tiny = bounds.evaluate_expr(x, {"x": mpmath.mpf(2) ** -10000}, "arb")
+        assert tiny.is_exact() and tiny > 0
+    assert bounds.to_arb("0.1").contains(arb("0.1")) and not bounds.to_arb("0.1").is_exact()
+    with pytest.raises(ValueError, match="exact ball"):
+        bounds.to_arb(float("nan"))
+    with pytest.raises(TypeError):
+        bounds.to_arb(True)
+
+
+def test_arb_refuses_a_function_with_no_ball_form():
+    x = sp.Symbol("x", positive=True)
+    with pytest.raises(ValueError, match="no exact ball form"):
+        bounds.compile_expr(sp.Max(x, 1 - x), "arb")
+
+
+def test_compile_bound_of_a_formula_item_that_is_no_relation(monkeypatch):
+    monkeypatch.setitem(registry, "lem:max-weight",
+                        dataclasses.replace(registry["lem:max-weight"], formula=sp.Tuple(S.tau)))
+    with pytest.raises(ValueError, match="not a relation"):
+        bounds.compile_bound("lem:max-weight", 0)

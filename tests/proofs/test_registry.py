@@ -70,3 +70,24 @@ def test_get_rejects_unknown_and_non_string_ids():
         get("lem:gap-bund")
     with pytest.raises(TypeError, match="result_id must be a str"):
         get(3)
+
+
+def test_threshold_error_hypotheses_exclude_dropping_every_key():
+    """eps <= max a keeps at least one key, so m (the dropped count) <= n - 1: the hypotheses must rule
+    out m = n, where the encoded m eps < n eps is false (they once read m < n + 1)."""
+    from natsparse.proofs.symbols import m, n
+    r = get("thm:threshold-error")
+    at_m_equal_n = [h.subs(m, n) for h in r.hypotheses]
+    assert sp.false in at_m_equal_n
+    strict = next(rel for rel in r.relations() if isinstance(rel, sp.StrictLessThan))
+    assert strict.subs(m, n) == sp.false
+
+
+def test_each_exponent_symbol_has_one_meaning():
+    """thm:nC-sufficient's window exponent (1 - gamma) and thm:polylog-insufficient's weight-decay
+    exponent ((1 - sqrt gamma)^2) are different quantities: they must not share a symbol."""
+    def exponent_symbol(rid):
+        (rel,) = [x for x in get(rid).relations() if isinstance(x, sp.Eq) and "gamma" in str(x.rhs)
+                  and x.lhs.is_Symbol]
+        return rel.lhs
+    assert exponent_symbol("thm:nC-sufficient") != exponent_symbol("thm:polylog-insufficient")
