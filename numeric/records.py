@@ -53,8 +53,8 @@ class CheckRecord:
 
     @property
     def ratio(self) -> float:
-        """How tight the relation is on this input, 1 = attained: measured / bound for an upper
-        bound or an identity ("le", "lt", "eq"), bound / measured for a lower bound ("ge",
+        """How tight the relation is on this input (1 when attained), as measured / bound for an
+        upper bound or an identity ("le", "lt", "eq") and bound / measured for a lower bound ("ge",
         "gt"); nan where the divisor is 0.
 
         >>> from natsparse.numeric.checks import check_max_weight
