@@ -3,7 +3,8 @@
 The public face, loaded lazily (nothing heavy is imported until it is used):
 
 - `registry`, `get(id)`: every result of the theory (`natsparse.proofs`);
-- `status(id)`: its computed status, from all evidence (`natsparse.evidence`);
+- `status(id)`, `scope(id)`: its computed status, from all evidence, and what that evidence covers
+  (`natsparse.evidence`);
 - `CHECKS`, `CheckRecord`, `mp`, `arb`, `batched`, `bounds`: the numbers (`natsparse.numeric`);
 - `natsparse.kernels`: fused top-k attention with its error certificate.
 
@@ -19,7 +20,8 @@ import importlib
 __version__ = "0.1.0"
 
 _WHERE = {"Result": "natsparse.proofs", "get": "natsparse.proofs", "registry": "natsparse.proofs",
-          "status": "natsparse.evidence", "CHECKS": "natsparse.numeric", "CheckRecord": "natsparse.numeric",
+          "status": "natsparse.evidence", "scope": "natsparse.evidence", "CHECKS": "natsparse.numeric",
+          "CheckRecord": "natsparse.numeric",
           "arb": "natsparse.numeric", "batched": "natsparse.numeric", "bounds": "natsparse.numeric",
           "mp": "natsparse.numeric"}
 
