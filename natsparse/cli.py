@@ -23,7 +23,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from natsparse import cli_condense, cli_real, cli_simulate
+from natsparse import cli_audit, cli_condense, cli_real, cli_simulate
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -263,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("params", nargs=argparse.REMAINDER)
     s.set_defaults(func=cmd_bound)
     cli_simulate.add_parsers(sub)
+    cli_audit.add_parsers(sub)
     cli_real.add_parsers(sub)
     cli_condense.add_parsers(sub)
     return p

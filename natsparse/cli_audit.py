@@ -1,0 +1,119 @@
+"""`natsparse audit`: the mutation gate. Do the checks catch false variants of each formula?
+
+    natsparse audit [ID ...] [--deterministic | --all] [--json OUT] [--dependents]
+
+For each result, every mutant of its formula (constants scaled by 0.9 and 1.1, additive terms dropped,
+delta doubled and halved for probabilistic results, relations flipped) is put in the registry in turn
+and the result's evidence runs afresh; a mutant is killed when the status drops. SymPy classifies
+each mutant as true (implied by the original: surviving it is right), false (a witness where the
+original holds and it fails) or undecided. The kill table shows, per result, the mutants, the false
+ones, how many of those were killed and survived, the true and the undecided ones; the surviving
+false mutants are listed. With --dependents, each survivor is also put to the results that use the
+mutated one, and the first whose status drops is named (information: the gate judges each result by
+its own status). See `natsparse.evidence.mutation`.
+
+Exit status: 1 when a false mutant of a deterministic result (a definition or a deterministic result
+with a formula) survives: the gate; 0 otherwise; 2 on bad input, in one line.
+
+Building the parser imports nothing heavy; SymPy, the evidence and rich load when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def _ids(args) -> list[str]:
+    """The ids to audit, from exactly one of: ids, --deterministic, --all."""
+    from natsparse.cli import UsageError
+    from natsparse.evidence import mutation
+    from natsparse.proofs import get
+
+    if sum((bool(args.ids), args.deterministic, args.all)) != 1:
+        raise UsageError("give result ids, --deterministic or --all (exactly one of them)")
+    if args.deterministic:
+        return mutation.deterministic_ids()
+    if args.all:
+        return mutation.formula_ids()
+    out = []
+    for rid in args.ids:
+        try:
+            r = get(rid)
+        except KeyError as exc:
+            raise UsageError(exc.args[0]) from None
+        if r.formula is None:
+            raise UsageError(f"{rid} has no formula to mutate (it is only stated)")
+        out.append(r.id)
+    return out
+
+
+def _print(report: dict) -> None:
+    """The kill table, the surviving false mutants and the gate's verdict."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    con = Console(highlight=False, soft_wrap=True)
+    if not con.is_terminal:
+        con.width = max(con.width, 140)   # a file or a pipe: keep the table's rows on one line each
+    users = any("caught_by_dependents" in r for r in report["results"])
+    t = Table(title=f"mutation gate: {len(report['results'])} results, {report['seconds']:.0f} s")
+    cols = ("id", "status", "mutants", "false", "killed", "survived", "true", "undecided")
+    for col in cols + (("survivors caught by users",) if users else ()):
+        t.add_column(col, justify="left" if col in ("id", "status") else "right", overflow="fold")
+    for r in report["results"]:
+        survived = f"[bold red]{r['survived']}" if r["survived"] and r["gated"] else str(r["survived"])
+        extra = (str(r.get("caught_by_dependents", "-")),) if users else ()
+        t.add_row(r["id"] + ("" if r["gated"] else " (not gated)"), r["baseline"], str(r["mutants"]),
+                  str(r["false"]), str(r["killed"]), survived, str(r["true"]), str(r["undecided"]), *extra)
+    tot = report["totals"]
+    extra = (str(sum(r.get("caught_by_dependents", 0) for r in report["results"])),) if users else ()
+    t.add_row("[bold]total", "", *(f"[bold]{tot[k]}" for k in cols[2:]), *extra)
+    con.print(t)
+    for r in report["results"]:
+        for label, key in (("survived (false)", "survivors"), ("killed although true", "true_killed"),
+                           ("undecided, survived", "undecided_survived")):
+            for line in r[key]:
+                con.print(f"  {escape(r['id'])} {label}: {escape(line)}")
+    gate = report["gate"]
+    if gate["passed"]:
+        con.print(f"[green]gate passed: every false mutant of the {len(gate['gated'])} gated results "
+                  "was killed")
+    else:
+        con.print(f"[bold red]gate failed: {len(gate['false_survivors'])} false mutants of gated results "
+                  "survived")
+
+
+def cmd_audit(args) -> int:
+    """Run `natsparse audit`; 1 when the gate fails, else 0."""
+    from natsparse.evidence import mutation
+
+    ids = _ids(args)
+    report = mutation.run_gate(ids, progress=args.progress, with_dependents=args.dependents)
+    if args.json == "-":
+        print(json.dumps(report, indent=1))
+    else:
+        _print(report)
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as fh:
+                json.dump(report, fh, indent=1)
+                fh.write("\n")
+    return 0 if report["gate"]["passed"] else 1
+
+
+def add_parsers(subparsers) -> None:
+    """Add the `audit` subcommand to the CLI's subparsers."""
+    s = subparsers.add_parser("audit", description=__doc__.splitlines()[0],
+                              help="mutation gate: do the checks catch false variants of each formula?")
+    s.add_argument("ids", nargs="*", help="result ids (or --deterministic, or --all)")
+    s.add_argument("--deterministic", action="store_true",
+                   help="the definitions and deterministic results with a formula (the gated ones)")
+    s.add_argument("--all", action="store_true", help="every result with a formula")
+    s.add_argument("--json", metavar="OUT",
+                   help="also write the report as JSON to OUT ('-': print it instead of the table)")
+    s.add_argument("--dependents", action="store_true",
+                   help="also try each surviving mutant on the results that use it (information only)")
+    s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                   help="show a progress bar (default on)")
+    s.set_defaults(func=cmd_audit)
