@@ -451,7 +451,7 @@ def _linear_pivots(rel: Relational, variables) -> list[tuple[sp.Symbol, sp.Expr]
         c1 = sp.diff(e, x)
         if c1 == 0 or x in c1.free_symbols:
             continue
-        c0 = e.xreplace({x: 0})
+        c0 = sp.sympify(e.xreplace({x: 0}))     # xreplace may hand back a plain int
         if c0.has(sp.zoo, sp.nan):
             continue
         out.append((x, sp.cancel(-c0 / c1) if _small(c0) else -c0 / c1))
