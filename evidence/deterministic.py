@@ -2,7 +2,6 @@
 
 - `proved` (tool sympy): the general-n proofs of `natsparse.proofs.general` (symbolic n and k,
   every real score vector, values in any normed space), each ending on the registry's own formula.
-- `verified` (tool sympy): the proofs of `natsparse.proofs.symbolic`, for every n <= N_MAX (finite).
 - `sampled` (tool mpmath): the check passes on every input of a seeded panel (edge cases
   and random rows, n up to 300, scores from 1e-3 to 1e4 in scale, ties included).
 - `verified` (tool arb): on a seeded panel of random rows, arb *proves* every inequality of
@@ -11,7 +10,7 @@
   SymPy does those.
 
 Registering is cheap: the numeric layer (`numeric.checks` loads flint) is imported by the
-checks when they run. The results checked are the keys of `natsparse.proofs.symbolic.PROOFS`,
+checks when they run. The results checked are the keys of `natsparse.proofs.general.GENERAL_PROOFS`,
 which are those of `natsparse.numeric.CHECKS` (a test holds the two sets equal, and a sampled
 check fails if its result has no numeric check); the edge panel's size in the sampled domain
 is `EDGE_ROWS`, which the sampled check compares with `numeric.panel.edge_rows()` each run.
@@ -21,20 +20,12 @@ from __future__ import annotations
 
 from natsparse.proofs import Outcome, register
 from natsparse.proofs.general import GENERAL_PROOFS
-from natsparse.proofs.symbolic import DOMAIN, N_MAX, PROOFS
 
 SAMPLE_ROWS, SAMPLE_SEED = 40, 20261122
 CERT_ROWS, CERT_SEED = 25, 7
 EDGE_ROWS = 13  # len(natsparse.numeric.panel.edge_rows()): part of the domain, checked when it runs
-#: the results with a numeric check (`natsparse.numeric.CHECKS`): those SymPy proves
-CHECKED = tuple(PROOFS)
-
-
-def _symbolic(result_id: str, prover, extra: str) -> None:
-    @register(result_id, level="verified", tool="sympy", domain=DOMAIN, scope={"n_max": N_MAX},
-              name=f"symbolic:{result_id}")
-    def _run() -> Outcome:
-        return Outcome(True, f"SymPy proved {prover()} cases ({DOMAIN}){extra}")
+#: the results with a numeric check (`natsparse.numeric.CHECKS`): those SymPy proves in general
+CHECKED = tuple(GENERAL_PROOFS)
 
 
 def _general(result_id: str, prover, scope: str) -> None:
@@ -96,8 +87,6 @@ def _certified(result_id: str) -> None:
                              f"{len(tight)} tight cases (sides agree to >= 100 digits) left to SymPy")
 
 
-for _id, (_prover, _extra) in PROOFS.items():
-    _symbolic(_id, _prover, _extra)
 for _id, (_prover, _scope) in GENERAL_PROOFS.items():
     _general(_id, _prover, _scope)
 

@@ -1,9 +1,7 @@
-"""General-n SymPy proofs of the deterministic results: the step from `verified` to `proved`.
+"""General-n SymPy proofs of the deterministic results: what makes them `proved`.
 
-`symbolic.py` proves each deterministic result by exact algebra for every n <= 5, a finite check
-(`verified`). This module proves the *general* statements: n and k are SymPy integers, the scores
-are arbitrary reals (through their positive weights w_j = e^{s_j}) and the values live in any
-normed space.
+This module proves the *general* statements: n and k are SymPy integers, the scores are arbitrary
+reals (through their positive weights w_j = e^{s_j}) and the values live in any normed space.
 
 How. After relabelling the keys by the top-k order (lemma `relabel`), every sum of THEORY.md is a
 sum over a few *parts* of {1..n}: the kept set S = {1..k}, the dropped set T = {k+1..n}, and so on.
@@ -41,7 +39,6 @@ from functools import cache
 import sympy as sp
 
 from .positivity import nonnegative_by_assumptions
-from .symbolic import ProofError
 from .symbols import (
     KL,
     L1,
@@ -79,7 +76,7 @@ from .symbols import (
 _registry = importlib.import_module(f"{__package__}.registry")
 
 
-class GeneralProofError(ProofError):
+class GeneralProofError(AssertionError):
     """A step of a general proof did not go through: the registry formula is false, or not proved.
 
     >>> _need(False, "demo")

@@ -10,7 +10,6 @@ import sympy as sp
 
 from natsparse.proofs import general
 from natsparse.proofs.registry import registry
-from natsparse.proofs.symbolic import ProofError
 from natsparse.proofs.symbols import (
     KL,
     L1,
@@ -149,7 +148,7 @@ def test_prover_passes_on_the_registry_and_is_fast(rid):
 def test_false_variant_of_the_formula_fails(monkeypatch, rid):
     for mutant in FALSE[rid]:
         _swap(monkeypatch, rid, mutant)
-        with pytest.raises(ProofError):
+        with pytest.raises(general.GeneralProofError):
             general.GENERAL_PROOFS[rid][0]()
 
 
@@ -181,7 +180,7 @@ def test_a_result_without_formula_is_not_proved(monkeypatch, rid):
 def test_a_false_definition_breaks_the_proofs_that_read_it(monkeypatch, def_id, mutant, broken):
     _swap(monkeypatch, def_id, mutant)
     for rid in broken:
-        with pytest.raises(ProofError):
+        with pytest.raises(general.GeneralProofError):
             general.GENERAL_PROOFS[rid][0]()
 
 
