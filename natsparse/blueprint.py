@@ -3,8 +3,9 @@
 Modelled on Lean blueprints: each node is a result of the registry
 (`natsparse.proofs.registry`), each edge a `uses` relation (an arrow from what is used to
 what uses it), and each node links to the section of the book that states and proves it.
-The graph is drawn as a self-contained SVG by a small layered-DAG layout (longest-path
-layers, barycentre ordering), so no graphviz binary is needed.
+The graph is drawn as a self-contained SVG from a Sugiyama layout computed by grandalf (pure
+Python, so no graphviz binary is needed): layers by longest path, dummy vertices on long edges,
+crossing reduction, Brandes-Koepf placement.
 
     >>> from natsparse.blueprint import layers
     >>> layers({"def:a": [], "lem:b": ["def:a"]})
@@ -15,7 +16,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from natsparse.proofs.evidence import STATUS_TABLE, STATUSES
@@ -80,40 +82,157 @@ def layers(uses: Mapping[str, Iterable[str]]) -> dict[str, int]:
     return depth
 
 
-def _order_rows(uses: Mapping[str, Iterable[str]], depth: Mapping[str, int],
-                per_row: int) -> list[list[str]]:
-    """Rows of nodes: each layer in input order, reordered by the barycentre of the nodes it
-    uses (a few downward sweeps), and split into rows of at most `per_row` nodes."""
-    by_layer: dict[int, list[str]] = {}
-    for node in uses:
-        by_layer.setdefault(depth[node], []).append(node)
-    position: dict[str, float] = {}
-    rows: list[list[str]] = []
-    for layer in sorted(by_layer):
-        nodes = by_layer[layer]
-        if layer > 0:
-            def bary(node: str) -> float:
-                parents = [position[u] for u in uses.get(node, ()) if u in position]
-                return sum(parents) / len(parents) if parents else 0.5
-            nodes = sorted(nodes, key=bary)
-        chunks = [nodes[i:i + per_row] for i in range(0, len(nodes), per_row)]
-        for chunk in chunks:
-            for i, node in enumerate(chunk):
-                position[node] = (i + 0.5) / len(chunk)
-            rows.append(chunk)
-    return rows
+#: Geometry of the graph in px: node height, padding around an id, one monospace character (the
+#: SVG asks for a 13 px monospace font, whose advance is 0.6 em), and the gaps between boxes.
+NODE_H, PAD_X, CHAR_W, GAP_X, GAP_Y, MARGIN, DUMMY_W = 30, 12, 8.0, 18, 42, 12, 10
+FONT = "ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A layered drawing: ``boxes[id] = (x, y, w, h)`` (top-left corner), ``rank[id]`` its layer,
+    and ``edges`` as (used, user, points): the points run from a port on the bottom of the used
+    box, through each dummy vertex (top and bottom of its layer band), to a port on the top of
+    the user box."""
+
+    boxes: dict[str, tuple[float, float, float, float]]
+    rank: dict[str, int]
+    edges: list[tuple[str, str, list[tuple[float, float]]]]
+    width: float
+    height: float
+
+
+def node_width(node: str) -> float:
+    """Width of the box of `node`: its id in the 13 px monospace font, plus padding."""
+    return len(node) * CHAR_W + 2 * PAD_X
+
+
+def layout(uses: Mapping[str, Iterable[str]]) -> Layout:
+    """The Sugiyama layout of the `uses` graph, computed by grandalf.
+
+    The arrows drawn are the transitive reduction of `uses` (networkx): a use already implied
+    by a chain of arrows is not drawn again, which keeps the graph readable (the results table
+    lists every use). grandalf ranks the nodes (longest path from the sources, as `layers`), inserts a dummy
+    vertex in every layer a long edge crosses, orders each layer to reduce crossings (median
+    sweeps) and places the boxes (Brandes-Koepf). Edges go from layer to layer only: inside a
+    layer band an edge runs vertically through its dummy's slot, so it never crosses a box.
+    Each box spreads the ends of its edges over its top (incoming, ordered by where they come
+    from) and its bottom (outgoing), so no two arrowheads meet. Edges to ids that are not
+    nodes are left out. Raises ValueError on a cycle.
+    """
+    import networkx as nx
+    from grandalf.graphs import Edge, Graph, Vertex
+    from grandalf.layouts import SugiyamaLayout
+
+    nodes = list(uses)
+    direct = {node: [u for u in uses[node] if u in uses] for node in nodes}
+    layers(direct)  # raises on a cycle, where grandalf would silently invert an edge
+    dag = nx.DiGraph([(u, node) for node in nodes for u in direct[node]])
+    dag.add_nodes_from(nodes)
+    drawn = set(nx.transitive_reduction(dag).edges)
+    vertex = {node: Vertex(node) for node in nodes}
+    for node, v in vertex.items():
+        v.view = _View(node_width(node), NODE_H)
+    edge_list = [Edge(vertex[u], vertex[node]) for node in nodes for u in direct[node] if (u, node) in drawn]
+    graph = Graph(list(vertex.values()), edge_list)
+
+    boxes: dict[str, tuple[float, float, float, float]] = {}
+    rank: dict[str, int] = {}
+    routes: list[tuple[str, str, list[tuple[float, float]]]] = []
+    x_offset = MARGIN
+    for component in graph.C:
+        sug = SugiyamaLayout(component)
+        sug.xspace, sug.yspace = GAP_X, GAP_Y
+        sug.dw, sug.dh = DUMMY_W, NODE_H  # dummies: narrow slots, as high as a box
+        sug.init_all()
+        sug.draw(8)
+        placed = [v for layer in sug.layers for v in layer]
+        left = min(v.view.xy[0] - v.view.w / 2 for v in placed)
+        top = min(v.view.xy[1] - v.view.h / 2 for v in placed)
+        dx, dy = x_offset - left, MARGIN - top
+        for v in component.sV:
+            x, y = v.view.xy
+            boxes[v.data] = (x + dx - v.view.w / 2, y + dy - NODE_H / 2, v.view.w, NODE_H)
+            rank[v.data] = sug.grx[v].rank
+        for e in component.sE:
+            via = sug.ctrls.get(e, {})
+            inner = [via[r].view.xy for r in sorted(via)[1:-1]]
+            points = [(0.0, 0.0)]
+            for x, y in inner:
+                points += [(x + dx, y + dy - NODE_H / 2), (x + dx, y + dy + NODE_H / 2)]
+            points.append((0.0, 0.0))
+            routes.append((e.v[0].data, e.v[1].data, points))
+        x_offset = max(v.view.xy[0] + dx + v.view.w / 2 for v in placed) + 3 * GAP_X
+
+    def spread(ends: list[tuple[int, int, float]], box: tuple[float, float, float, float], y: float):
+        # ends: (route index, point index, x it comes from); ports in that order over the width
+        ends.sort(key=lambda t: t[2])
+        x0, _, w, _ = box
+        for i, (r, k, _) in enumerate(ends):
+            routes[r][2][k] = (x0 + w * (i + 1) / (len(ends) + 1), y)
+
+    def centre(node: str) -> float:
+        x, _, w, _ = boxes[node]
+        return x + w / 2
+
+    for node, box in boxes.items():
+        outgoing = [(i, 0, pts[1][0] if len(pts) > 2 else centre(dst))
+                    for i, (src, dst, pts) in enumerate(routes) if src == node]
+        incoming = [(i, len(pts) - 1, pts[-2][0] if len(pts) > 2 else centre(src))
+                    for i, (src, dst, pts) in enumerate(routes) if dst == node]
+        spread(outgoing, box, box[1] + box[3])
+        spread(incoming, box, box[1])
+    routes.sort(key=lambda r: (nodes.index(r[1]), nodes.index(r[0])))
+    width = max((x + w for x, _, w, _ in boxes.values()), default=0.0) + MARGIN
+    height = max((y + h for _, y, _, h in boxes.values()), default=0.0) + MARGIN
+    return Layout(boxes, rank, routes, width, height)
+
+
+class _View:
+    """The size grandalf reads from each vertex (``w``, ``h``) and the centre it writes (``xy``)."""
+
+    def __init__(self, w: float, h: float):
+        self.w, self.h, self.xy = w, h, (0.0, 0.0)
+
+
+def edge_path(points: Sequence[tuple[float, float]]) -> str:
+    """SVG path data of one routed edge: a vertical-tangent cubic across each gap between two
+    layers (it stays inside the gap) and a straight vertical line through each dummy's slot."""
+    (x, y), rest = points[0], points[1:]
+    d = [f"M {x:.1f} {y:.1f}"]
+    for i, (x1, y1) in enumerate(rest):
+        if i % 2 == 0:  # across a gap: from a bottom to the next top
+            mid = (y + y1) / 2
+            d.append(f"C {x:.1f} {mid:.1f} {x1:.1f} {mid:.1f} {x1:.1f} {y1:.1f}")
+        else:           # through a dummy's slot in a layer band
+            d.append(f"L {x1:.1f} {y1:.1f}")
+        x, y = x1, y1
+    return " ".join(d)
+
+
+def _box(x: float, y: float, w: float, h: float, status: str, label: str, font: str,
+         size: int) -> str:
+    """A box and its centred label in the colours of ``STATUS_TABLE[status]`` (nodes and legend
+    share it, so the legend shows exactly what the nodes look like)."""
+    st = STATUS_TABLE[status]
+    dash = ' stroke-dasharray="5 3"' if st.dashed else ""
+    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="7" fill="{st.fill}" '
+            f'stroke="{st.stroke}" stroke-width="1.8"{dash}/>'
+            f'<text x="{x + w / 2:.1f}" y="{y + h / 2:.1f}" dominant-baseline="central" '
+            f'text-anchor="middle" font-family="{font}" font-size="{size}" fill="{st.ink}">'
+            f'{html.escape(label)}</text>')
 
 
 def graph_svg(uses: Mapping[str, Iterable[str]], statuses: Mapping[str, str], *,
               titles: Mapping[str, str] | None = None, hrefs: Mapping[str, str] | None = None,
-              scopes: Mapping[str, str] | None = None,
-              per_row: int = 4, node_width: int = 190, node_height: int = 34) -> str:
-    """The dependency graph as an SVG string (for ``IPython.display.HTML``).
+              scopes: Mapping[str, str] | None = None) -> str:
+    """The dependency graph as an SVG string (for ``IPython.display.HTML``), drawn from `layout`.
 
     Each node is a rounded box with the result id, styled by ``statuses[id]``
     (see `natsparse.proofs.STATUS_TABLE`), wrapped in a link ``hrefs[id]`` when given, with a tooltip of its
     title, status and the scope of what was checked (``scopes[id]``). Arrows go from a used result
-    to the result that uses it.
+    to the result that uses it. The SVG keeps its natural size (ids stay readable); the book's CSS
+    scrolls it sideways when the page is narrower.
     """
     unknown = sorted(set(statuses.values()) - set(STATUS_TABLE))
     if unknown:
@@ -123,73 +242,43 @@ def graph_svg(uses: Mapping[str, Iterable[str]], statuses: Mapping[str, str], *,
         raise ValueError(f"statuses missing for {missing}")
     titles = titles or {}
     hrefs = hrefs or {}
-    depth = layers(uses)
-    rows = _order_rows(uses, depth, per_row)
-    gap_x, gap_y, margin = 14, 46, 12
-    width = per_row * node_width + (per_row - 1) * gap_x + 2 * margin
-    legend_h = 40
-    height = len(rows) * node_height + (len(rows) - 1) * gap_y + 2 * margin + legend_h
-    xy: dict[str, tuple[float, float]] = {}
-    for r, row in enumerate(rows):
-        row_w = len(row) * node_width + (len(row) - 1) * gap_x
-        x0 = (width - row_w) / 2
-        y = margin + r * (node_height + gap_y)
-        for i, node in enumerate(row):
-            xy[node] = (x0 + i * (node_width + gap_x), y)
+    lay = layout(uses)
+    legend_w = max(node_width(st) for st in STATUSES)
+    per_line = max(1, int((max(lay.width, 2 * MARGIN + legend_w) - 2 * MARGIN + GAP_X) // (legend_w + GAP_X)))
+    legend_lines = -(-len(STATUSES) // per_line)
+    width = max(lay.width, 2 * MARGIN + per_line * (legend_w + GAP_X) - GAP_X)
+    height = lay.height + 8 + legend_lines * (NODE_H + 8) + MARGIN
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-           f'class="natsparse-blueprint" viewBox="0 0 {width} {height}" width="100%" '
-           f'style="max-width:{width}px" role="img" aria-label="Dependency graph of the results">',
-           '<defs><marker id="bp-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-           'markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
-           'fill="#7d8590"/></marker></defs>', '<g class="edges">']
-    for node in uses:
-        x1, y1 = xy[node]
-        for used in uses[node]:
-            if used not in xy:
-                continue
-            x0, y0 = xy[used]
-            sx, sy = x0 + node_width / 2, y0 + node_height
-            tx, ty = x1 + node_width / 2, y1
-            bend = max(20.0, (ty - sy) / 2)
-            out.append(f'<path d="M {sx:.1f} {sy:.1f} C {sx:.1f} {sy + bend:.1f} {tx:.1f} '
-                       f'{ty - bend:.1f} {tx:.1f} {ty - 2:.1f}" fill="none" stroke="#9aa3ad" '
-                       f'stroke-width="1.1" stroke-opacity="0.75" marker-end="url(#bp-arrow)"/>')
+           f'class="natsparse-blueprint" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
+           f'height="{height:.0f}" role="img" aria-label="Dependency graph of the results">',
+           '<defs><marker id="bp-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+           'markerHeight="7" markerUnits="userSpaceOnUse" orient="auto"><path d="M 0 0 L 10 5 L 0 10 z" '
+           'fill="#6e7681"/></marker></defs>', '<g class="edges">']
+    for used, user, points in lay.edges:
+        out.append(f'<path class="bp-edge" data-from="{html.escape(used)}" data-to="{html.escape(user)}" '
+                   f'd="{edge_path(points)}" fill="none" stroke="#8b949e" stroke-width="1.2" '
+                   f'marker-end="url(#bp-arrow)"/>')
     out.append('</g><g class="nodes">')
     for node in uses:
-        x, y = xy[node]
+        x, y, w, h = lay.boxes[node]
         st = statuses[node]
-        st_ = STATUS_TABLE[st]
-        stroke, fill, ink, dashed = st_.stroke, st_.fill, st_.ink, st_.dashed
-        dash = ' stroke-dasharray="5 3"' if dashed else ""
         checked = (scopes or {}).get(node)
         tip = html.escape(f"{node}: {titles.get(node, '')} [{st}" + (f": {checked}]" if checked else "]"))
         box = (f'<g class="bp-node" data-id="{html.escape(node)}" data-status="{st}">'
-               f'<title>{tip}</title>'
-               f'<rect x="{x:.1f}" y="{y:.1f}" width="{node_width}" height="{node_height}" rx="7" '
-               f'fill="{fill}" stroke="{stroke}" stroke-width="1.8"{dash}/>'
-               f'<text x="{x + node_width / 2:.1f}" y="{y + node_height / 2 + 4:.1f}" '
-               f'text-anchor="middle" font-family="ui-monospace, Menlo, Consolas, monospace" '
-               f'font-size="13" fill="{ink}">{html.escape(node)}</text></g>')
+               f'<title>{tip}</title>{_box(x, y, w, h, st, node, FONT, 13)}</g>')
         if node in hrefs:
             link = html.escape(hrefs[node])
             box = f'<a href="{link}" xlink:href="{link}" class="bp-link">{box}</a>'
         out.append(box)
-    out.append("</g>")
-    # legend
-    ly = height - legend_h + 8
-    lx = margin
-    step = (width - 2 * margin) / len(STATUSES)
+    out.append('</g><g class="legend">')
     for i, st in enumerate(STATUSES):
-        st_ = STATUS_TABLE[st]
-        stroke, fill, ink, dashed = st_.stroke, st_.fill, st_.ink, st_.dashed
-        dash = ' stroke-dasharray="5 3"' if dashed else ""
-        x = lx + i * step
-        out.append(f'<rect x="{x:.1f}" y="{ly}" width="{step - 10:.1f}" height="24" rx="6" '
-                   f'fill="{fill}" stroke="{stroke}" stroke-width="1.6"{dash}/>'
-                   f'<text x="{x + (step - 10) / 2:.1f}" y="{ly + 16}" text-anchor="middle" '
-                   f'font-family="sans-serif" font-size="12" fill="{ink}">{st}</text>')
-    out.append("</svg>")
+        line, col = divmod(i, per_line)
+        x = MARGIN + col * (legend_w + GAP_X)
+        y = lay.height + 8 + line * (NODE_H + 8)
+        out.append(f'<g class="bp-legend" data-status="{st}"><title>{html.escape(STATUS_TABLE[st].meaning)}'
+                   f'</title>{_box(x, y, legend_w, NODE_H, st, st, FONT, 13)}</g>')
+    out.append("</g></svg>")
     return "\n".join(out)
 
 
