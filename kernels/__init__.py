@@ -16,12 +16,13 @@ Triton) and a chunked PyTorch reference elsewhere; ``backend=`` overrides the ch
     (torch.Size([1, 2, 8, 4]), torch.Size([1, 2, 8]))
 """
 
-from .dispatch import BACKENDS, resolve_backend, threshold_attention, topk_attention
+from .dispatch import BACKENDS, mass_attention, resolve_backend, threshold_attention, topk_attention
 from .stats import AttentionStats
 
 __all__ = [
     "BACKENDS",
     "AttentionStats",
+    "mass_attention",
     "resolve_backend",
     "threshold_attention",
     "topk_attention",

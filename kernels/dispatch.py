@@ -1,8 +1,10 @@
-"""Public entry points: validate, pick a backend, run it.
+"""Public entry points: validate, pick a backend, run it, certify the result.
 
-Backends: "torch" (chunked reference, any device), "triton" (fused kernel, CUDA tensors),
-"triton-interpret" (the same kernel through the Triton interpreter, CPU tensors; slow, for
-tests), "auto" (Triton for CUDA tensors of float16/bfloat16/float32, else torch).
+Backends: "torch" (chunked reference, any device, the only one with autograd), "triton" (fused
+kernel, CUDA tensors), "triton-interpret" (the same kernel through the Triton interpreter, CPU
+tensors; slow, for tests; float16/bfloat16 are upcast to float32 there, since the interpreter's
+``tl.dot`` computes bfloat16 wrongly), "auto" (Triton for CUDA tensors of float16/bfloat16/float32
+that need no gradient, else torch).
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ from __future__ import annotations
 import torch
 
 from . import validate
+from .certificate import error_bound, unit_roundoff, upward_norm
 from .reference import attention_reference
 from .stats import AttentionStats
 
 BACKENDS = ("auto", "torch", "triton", "triton-interpret")
 
 
-def resolve_backend(backend: object, q: torch.Tensor) -> str:
+def resolve_backend(backend: object, q: torch.Tensor, needs_grad: bool = False) -> str:
     """The backend that runs for ``backend`` on tensors like q ("auto" resolved).
 
     >>> x = torch.zeros(1, 1, 2, 2)
@@ -31,7 +34,7 @@ def resolve_backend(backend: object, q: torch.Tensor) -> str:
         raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}")
     triton_ok = q.dtype != torch.float64
     if backend == "auto":
-        return "triton" if q.is_cuda and triton_ok else "torch"
+        return "triton" if q.is_cuda and triton_ok and not needs_grad else "torch"
     if backend == "triton" and not q.is_cuda:
         raise ValueError(f"backend='triton' needs CUDA tensors, got device {q.device}")
     if backend == "triton-interpret" and q.device.type != "cpu":
@@ -40,82 +43,164 @@ def resolve_backend(backend: object, q: torch.Tensor) -> str:
         raise TypeError(
             f"backend={backend!r} needs float16, bfloat16 or float32 tensors, got {q.dtype}"
         )
+    if backend.startswith("triton") and needs_grad:
+        raise RuntimeError(
+            f"backend={backend!r} is forward-only and an input requires grad; use backend='torch' "
+            "(it supports backward) or run under torch.no_grad()"
+        )
     return backend
 
 
-def _run(q, k, v, *, top_k, eps, scale, is_causal, return_stats, check_finite, backend):
-    B, H, M, N, D, Dv = validate.check_qkv(q, k, v)
+def _matmul_roundoff(q: torch.Tensor, name: str) -> float:
+    """Unit roundoff of the score matmul: float64, or float32 unless PyTorch may use TF32/bf16."""
+    if q.dtype == torch.float64:
+        return unit_roundoff(torch.float64)
+    if name == "torch" and q.dtype == torch.float32:
+        if q.is_cuda and torch.backends.cuda.matmul.allow_tf32:
+            return 2.0**-11
+        return {"highest": 2.0**-24, "high": 2.0**-11}.get(torch.get_float32_matmul_precision(), 2.0**-8)
+    return unit_roundoff(torch.float32)  # fp32 "ieee"; 16-bit products are exact in tf32
+
+
+def _check_counts(kept: torch.Tensor, n_vis: torch.Tensor, top_k: int | None) -> None:
+    """No certificate for a selection that is not what was asked: raise on any wrong kept count."""
     if top_k is not None:
-        top_k = validate.check_top_k(top_k, N)
+        bad = kept != torch.clamp(n_vis, max=top_k)
+        want = f"min(top_k={top_k}, visible keys)"
     else:
+        bad = (kept > n_vis) | ((kept >= 1) != (n_vis >= 1))
+        want = "between 1 and the visible keys"
+    if bool(bad.any()):
+        i = int(bad.reshape(-1).nonzero()[0])
+        raise RuntimeError(
+            f"kernel fault: row {i} kept {int(kept.reshape(-1)[i])} keys of {int(n_vis.reshape(-1)[i])} "
+            f"visible, expected {want}; no certificate is returned"
+        )
+
+
+def _differentiable(q, k, v, mask, keep, scale):
+    """Softmax over the kept set (held fixed) times v, as autograd sees it (the torch backend)."""
+    B, Hq, M, _ = q.shape
+    Hkv, N = k.shape[1], k.shape[2]
+    s = torch.matmul(q.reshape(B, Hkv, -1, q.shape[-1]) * scale, k.transpose(-1, -2)).view(B, Hq, M, N)
+    if mask is not None and mask.dtype != torch.bool:
+        s = s + mask
+    empty = ~keep.any(-1, keepdim=True)
+    s = torch.where(keep, s, float("-inf")).masked_fill(empty, 0.0)
+    w = torch.softmax(s, dim=-1) * keep
+    return torch.matmul(w.reshape(B, Hkv, -1, N), v).view(B, Hq, M, v.shape[-1])
+
+
+def _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, *, top_k=None,
+         eps=None, max_tail=None, return_stats, check_finite, backend):
+    enable_gqa = validate.check_flag("enable_gqa", enable_gqa)
+    Hq, Hkv, M, N, D, Dv = validate.check_qkv(query, key, value, enable_gqa=enable_gqa)
+    if eps is not None:
         eps = validate.check_eps(eps)
+    elif max_tail is not None:
+        max_tail = validate.check_max_tail(max_tail)
+    else:
+        top_k = validate.check_top_k(top_k, N)
+    validate.check_dropout(dropout_p)
     scale = validate.check_scale(scale, D)
     is_causal = validate.check_flag("is_causal", is_causal)
     return_stats = validate.check_flag("return_stats", return_stats)
+    mask = validate.check_mask(attn_mask, tuple(query.shape[:-1]), N, query.dtype, is_causal)
     if validate.check_flag("check_finite", check_finite):
-        validate.check_values(q, k, v, scale)
-    name = resolve_backend(backend, q)
-    if name == "torch":
-        out, stats = attention_reference(
-            q, k, v, scale=scale, is_causal=is_causal, top_k=top_k, eps=eps
-        )
-    else:
-        from .triton_topk import attention_triton
+        validate.check_values(query, key, value, scale, attn_mask)
+    grad_inputs = [query, key, value] + ([attn_mask] if mask is not None else [])
+    needs_grad = torch.is_grad_enabled() and any(t.requires_grad for t in grad_inputs)
+    name = resolve_backend(backend, query, needs_grad)
+    q, k, v = (t.reshape(-1, h, *t.shape[-2:]) for t, h in ((query, Hq), (key, Hkv), (value, Hkv)))
+    mask4 = mask.reshape(-1, Hq, M, N) if mask is not None else None
+    kw = dict(scale=scale, is_causal=is_causal, top_k=top_k, eps=eps, max_tail=max_tail)
+    with torch.no_grad():
+        if name == "torch":
+            out, tau, lse_all, lse_kept, rows, keep = attention_reference(
+                q, k, v, mask4, want_keep=needs_grad, **kw)
+        else:
+            from .triton_topk import attention_triton
 
-        out, stats = attention_triton(
-            q, k, v, scale=scale, is_causal=is_causal, top_k=top_k, eps=eps,
-            interpret=name == "triton-interpret",
-        )
-    return (out, stats) if return_stats else out
+            out, tau, lse_all, lse_kept, rows = attention_triton(
+                q, k, v, mask4, interpret=name == "triton-interpret", **kw)
+        _check_counts(rows.kept, rows.n_vis, top_k)
+        G = Hq // Hkv
+        kmax = upward_norm(k).amax(-1)[:, :, None].expand(-1, -1, G).reshape(-1, Hq, 1)
+        bound = error_bound(
+            **rows._asdict(), qnorm=upward_norm(q), kmax=kmax, scale=scale, dim=D, dim_v=Dv,
+            compute_dtype=tau.dtype, out_dtype=out.dtype,
+            float_mask=mask is not None and mask.dtype != torch.bool, u_dot=_matmul_roundoff(query, name))
+    if needs_grad:  # values of the certified forward, gradients of the kept-set softmax
+        diff = _differentiable(q, k, v, mask4, keep, scale)
+        out = out + (diff - diff.detach())
+    shape = tuple(query.shape[:-1])
+    out = out.reshape(*shape, Dv)
+    if not return_stats:
+        return out
+    stats = AttentionStats(*(t.reshape(shape) for t in (tau, lse_all, lse_kept, rows.kept, bound)))
+    return out, stats
 
 
 def topk_attention(
-    q: torch.Tensor,
-    k: torch.Tensor,
-    v: torch.Tensor,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attn_mask: torch.Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
     *,
     top_k: int,
-    scale: float | None = None,
-    is_causal: bool = False,
     return_stats: bool = False,
     check_finite: bool = True,
     backend: str = "auto",
 ) -> torch.Tensor | tuple[torch.Tensor, AttentionStats]:
-    """Top-k attention with a certificate of its error (def:topk-attention).
+    """Top-k attention with a certificate of its error (def:topk-attention), a drop-in for SDPA.
 
-    q (B, H, M, D), k (B, H, N, D), v (B, H, N, Dv), as in
-    ``torch.nn.functional.scaled_dot_product_attention``; ``scale`` defaults to 1/√D. Each
-    query keeps the ``top_k`` (an int, 1 ≤ top_k ≤ N) largest scores, ties toward the lower key
-    index, and returns softmax over the kept scores times v. ``is_causal`` masks like SDPA
-    (query i sees keys j ≤ i); a query that sees fewer than top_k keys keeps all it sees (τ = 0).
-    With ``return_stats=True`` returns ``(out, AttentionStats(tail_mass, lse_all, lse_kept))``;
-    by thm:output-error the dense output o obeys ‖o − out‖ ≤ 2·tail_mass·max_j‖v_j‖.
+    The arguments before ``*`` are those of ``torch.nn.functional.scaled_dot_product_attention``:
+    query (..., Hq, L, E), key (..., Hkv, S, E), value (..., Hkv, S, Ev); ``attn_mask`` boolean
+    (True = may attend) or additive float (−inf masks a key), broadcastable to (..., Hq, L, S);
+    ``dropout_p`` must be 0; ``is_causal`` is SDPA's top-left mask (query i sees keys j ≤ i) and
+    excludes ``attn_mask``; ``scale`` defaults to 1/√E; ``enable_gqa`` lets Hkv divide Hq (query head
+    h reads key head h // (Hq/Hkv)). Each query keeps the ``top_k`` (1 ≤ top_k ≤ S) largest scores
+    among its visible keys, ties toward the lower key index (fewer if it sees fewer), and returns the
+    softmax over the kept scores times v. Masked keys are never kept nor counted in τ; a row with
+    every key masked returns zeros, τ = 0, LSE = −inf (FlashAttention's convention).
+
+    With ``return_stats=True`` returns ``(out, AttentionStats)``; ``stats.error_bound`` bounds
+    ‖out − o‖₂ against the exact dense attention o of these inputs, rounding included
+    (thm:certificate-rounding). The torch backend supports backward (the gradient of the softmax
+    over the kept set, the set held fixed); the Triton backends raise if an input requires grad.
     NaN/Inf inputs raise ValueError unless ``check_finite=False``. Any strides are accepted.
 
     Scores 2, 0, -2 and top_k=2: the key of score -2 is dropped, with its softmax mass τ.
 
-    >>> q = torch.tensor([[[[1.0, 0.0]]]])  # (B, H, M, D) = (1, 1, 1, 2)
+    >>> q = torch.tensor([[[[1.0, 0.0]]]])  # (B, H, L, E) = (1, 1, 1, 2)
     >>> k = torch.tensor([[[[2.0, 0.0], [0.0, 1.0], [-2.0, 0.0]]]])
     >>> v = torch.tensor([[[[1.0], [2.0], [3.0]]]])
     >>> out, st = topk_attention(q, k, v, top_k=2, scale=1.0, return_stats=True)
-    >>> round(out.item(), 4), round(st.tail_mass.item(), 4)
-    (1.1192, 0.0159)
+    >>> round(out.item(), 4), round(st.tail_mass.item(), 4), st.kept.item()
+    (1.1192, 0.0159, 2)
     >>> dense = torch.nn.functional.scaled_dot_product_attention(q, k, v, scale=1.0)
-    >>> bool((dense - out).abs().max() <= 2 * st.tail_mass.max() * v.abs().max())
+    >>> bool(torch.linalg.vector_norm(dense - out, dim=-1) <= st.error_bound)
     True
     """
-    return _run(q, k, v, top_k=top_k, eps=None, scale=scale, is_causal=is_causal,
+    return _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, top_k=top_k,
                 return_stats=return_stats, check_finite=check_finite, backend=backend)
 
 
 def threshold_attention(
-    q: torch.Tensor,
-    k: torch.Tensor,
-    v: torch.Tensor,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attn_mask: torch.Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
     *,
     eps: float,
-    scale: float | None = None,
-    is_causal: bool = False,
     return_stats: bool = False,
     check_finite: bool = True,
     backend: str = "auto",
@@ -135,5 +220,40 @@ def threshold_attention(
     >>> round(st.tail_mass.item(), 4), bool(st.tail_mass.item() < 1 * 0.1)
     (0.0159, True)
     """
-    return _run(q, k, v, top_k=None, eps=eps, scale=scale, is_causal=is_causal,
+    return _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, eps=eps,
+                return_stats=return_stats, check_finite=check_finite, backend=backend)
+
+
+def mass_attention(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attn_mask: torch.Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+    *,
+    max_tail: float,
+    return_stats: bool = False,
+    check_finite: bool = True,
+    backend: str = "auto",
+) -> torch.Tensor | tuple[torch.Tensor, AttentionStats]:
+    """Mass-target attention (def:mass-attention): per query the smallest top-k set whose discarded
+    mass is ≤ ``max_tail`` (0 ≤ max_tail < 1), ties toward the lower key index.
+
+    Same arguments and certificate as :func:`topk_attention`; ``stats.kept`` is the per-row k. The
+    selection is minimal for the scores and sums the backend computed (so τ ≤ max_tail holds for the
+    computed τ; the exact tail differs by rounding, which error_bound covers).
+
+    Weights 0.867, 0.117, 0.016: a tail of at most 0.02 keeps two keys, of at most 0.2 one.
+
+    >>> q = torch.tensor([[[[1.0, 0.0]]]])
+    >>> k = torch.tensor([[[[2.0, 0.0], [0.0, 1.0], [-2.0, 0.0]]]])
+    >>> v = torch.tensor([[[[1.0], [2.0], [3.0]]]])
+    >>> [mass_attention(q, k, v, max_tail=t, scale=1.0, return_stats=True)[1].kept.item()
+    ...  for t in (0.02, 0.2)]
+    [2, 1]
+    """
+    return _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, max_tail=max_tail,
                 return_stats=return_stats, check_finite=check_finite, backend=backend)

@@ -17,52 +17,122 @@ _FP32_MAX = float(torch.finfo(torch.float32).max)
 
 
 def check_qkv(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, enable_gqa: bool
 ) -> tuple[int, int, int, int, int, int]:
-    """Check q (B, H, M, D), k (B, H, N, D), v (B, H, N, Dv); return (B, H, M, N, D, Dv).
+    """Check query (..., Hq, L, E), key (..., Hkv, S, E), value (..., Hkv, S, Ev) as SDPA takes them.
+
+    The leading dims must match; Hkv = Hq, or Hkv = 1 (broadcast), or, with ``enable_gqa``, any Hkv
+    dividing Hq (2-D inputs (L, E) have one head). Returns (Hq, Hkv, L, S, E, Ev).
 
     >>> q, k, v = torch.zeros(2, 4, 5, 8), torch.zeros(2, 4, 7, 8), torch.zeros(2, 4, 7, 3)
-    >>> check_qkv(q, k, v)
-    (2, 4, 5, 7, 8, 3)
-    >>> check_qkv(q, k[..., :4], v)
+    >>> check_qkv(q, k, v, enable_gqa=False)
+    (4, 4, 5, 7, 8, 3)
+    >>> check_qkv(q, k[..., :4], v, enable_gqa=False)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: k must have shape (B, H, N, D) = (2, 4, N, 8) to match q, got (2, 4, 7, 4)
+    ValueError: key must have shape (..., Hkv, S, E) with E = 8 and leading dims (2,) ...
     """
-    for name, t in (("q", q), ("k", k), ("v", v)):
+    for name, t in (("query", q), ("key", k), ("value", v)):
         if not isinstance(t, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
-    forms = {"q": "(B, H, M, D)", "k": "(B, H, N, D)", "v": "(B, H, N, Dv)"}
-    for name, t in (("q", q), ("k", k), ("v", v)):
-        if t.dim() != 4:
-            raise ValueError(f"{name} must have shape {forms[name]}, got {tuple(t.shape)}")
+        if t.dim() < 2:
+            raise ValueError(f"{name} must have shape (..., L, E) with at least 2 dims, got {tuple(t.shape)}")
         if t.numel() == 0:
             raise ValueError(f"{name} must be non-empty, got shape {tuple(t.shape)}")
         if t.dtype not in FLOAT_DTYPES:
             raise TypeError(
                 f"{name} must have dtype float16, bfloat16, float32 or float64, got {t.dtype}"
             )
-    B, H, M, D = q.shape
-    N = k.shape[2]
-    if k.shape[:2] != (B, H) or k.shape[3] != D:
+    lead, E = tuple(q.shape[:-3]), q.shape[-1]
+    Hq = q.shape[-3] if q.dim() >= 3 else 1
+    if k.dim() != q.dim() or tuple(k.shape[:-3]) != lead or k.shape[-1] != E:
         raise ValueError(
-            f"k must have shape (B, H, N, D) = ({B}, {H}, N, {D}) to match q, "
+            f"key must have shape (..., Hkv, S, E) with E = {E} and leading dims {lead} like query, "
             f"got {tuple(k.shape)}"
         )
-    if v.shape[:3] != (B, H, N):
+    Hkv = k.shape[-3] if k.dim() >= 3 else 1
+    if v.dim() != k.dim() or v.shape[:-1] != k.shape[:-1]:
         raise ValueError(
-            f"v must have shape (B, H, N, Dv) = ({B}, {H}, {N}, Dv) to match k, "
+            f"value must have shape (..., Hkv, S, Ev) = {tuple(k.shape[:-1])} + (Ev,) to match key, "
             f"got {tuple(v.shape)}"
         )
+    if Hkv != Hq and not (Hkv == 1 or (enable_gqa and Hq % Hkv == 0)):
+        want = "a divisor of" if enable_gqa else "1 or equal to (enable_gqa=True allows a divisor of)"
+        raise ValueError(f"key/value heads Hkv = {Hkv} must be {want} the query heads Hq = {Hq}")
     if not (q.dtype == k.dtype == v.dtype):
         raise TypeError(
-            f"q, k and v must share one dtype, got q {q.dtype}, k {k.dtype}, v {v.dtype}"
+            f"query, key and value must share one dtype, got {q.dtype}, {k.dtype}, {v.dtype}"
         )
     if not (q.device == k.device == v.device):
         raise ValueError(
-            f"q, k and v must be on one device, got q {q.device}, k {k.device}, v {v.device}"
+            f"query, key and value must be on one device, got {q.device}, {k.device}, {v.device}"
         )
-    return B, H, M, N, D, v.shape[3]
+    return Hq, Hkv, q.shape[-2], k.shape[-2], E, v.shape[-1]
+
+
+def check_mask(attn_mask: object, rows_shape: tuple[int, ...], n: int, dtype: torch.dtype,
+               is_causal: bool) -> torch.Tensor | None:
+    """attn_mask: None, or a bool (True = may attend) or float (additive, −inf = masked) tensor of
+    the query's dtype, broadcastable to (..., Hq, L, S) as SDPA broadcasts it. With is_causal it
+    raises SDPA's documented error. Returns the mask expanded (a view) to rows_shape + (S,).
+
+    >>> check_mask(torch.ones(3, 5, dtype=torch.bool), (2, 3), 5, torch.float32, False).shape
+    torch.Size([2, 3, 5])
+    >>> check_mask(torch.ones(4, 5, dtype=torch.bool), (2, 3), 5, torch.float32, False)
+    Traceback (most recent call last):
+    ...
+    ValueError: attn_mask must be broadcastable to (..., Hq, L, S) = (2, 3, 5), got (4, 5)
+    """
+    if attn_mask is None:
+        return None
+    if not isinstance(attn_mask, torch.Tensor):
+        raise TypeError(f"attn_mask must be None or a torch.Tensor, got {type(attn_mask).__name__}")
+    if is_causal:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+                           "is_causal=True")
+    if attn_mask.dtype != torch.bool and attn_mask.dtype != dtype:
+        raise TypeError(f"attn_mask must be bool or have the query's dtype {dtype}, got {attn_mask.dtype}")
+    target = (*rows_shape, n)
+    try:
+        ok = torch.broadcast_shapes(attn_mask.shape, target) == torch.Size(target)
+    except RuntimeError:
+        ok = False
+    if not ok:
+        raise ValueError(f"attn_mask must be broadcastable to (..., Hq, L, S) = {target}, "
+                         f"got {tuple(attn_mask.shape)}")
+    return attn_mask.expand(target)
+
+
+def check_dropout(dropout_p: object) -> None:
+    """dropout_p must be 0 (the kernels have no dropout; a certificate of a random output is none).
+
+    >>> check_dropout(0.0)
+    >>> check_dropout(0.1)
+    Traceback (most recent call last):
+    ...
+    ValueError: dropout_p must be 0.0 (sparse attention here has no dropout), got 0.1
+    """
+    if isinstance(dropout_p, bool) or not isinstance(dropout_p, numbers.Real):
+        raise TypeError(f"dropout_p must be 0.0 (sparse attention here has no dropout), got {dropout_p!r}")
+    if float(dropout_p) != 0.0:
+        raise ValueError(f"dropout_p must be 0.0 (sparse attention here has no dropout), got {dropout_p!r}")
+
+
+def check_max_tail(max_tail: object) -> float:
+    """max_tail must be a real number in [0, 1).
+
+    >>> check_max_tail(0.01)
+    0.01
+    >>> check_max_tail(None)
+    Traceback (most recent call last):
+    ...
+    TypeError: max_tail must be a real number in [0, 1), got None
+    """
+    if isinstance(max_tail, bool) or not isinstance(max_tail, numbers.Real):
+        raise TypeError(f"max_tail must be a real number in [0, 1), got {max_tail!r}")
+    if not 0.0 <= float(max_tail) < 1.0:
+        raise ValueError(f"max_tail must be in [0, 1), got {float(max_tail)!r}")
+    return float(max_tail)
 
 
 def check_top_k(top_k: object, n: int) -> int:
@@ -75,6 +145,8 @@ def check_top_k(top_k: object, n: int) -> int:
     ...
     ValueError: top_k must be an int in [1, N=8], got 0
     """
+    if top_k is None:
+        raise TypeError(f"top_k must be an int in [1, N={n}] (a keyword argument), got None")
     if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral):
         raise TypeError(f"top_k must be an int in [1, N={n}], got {top_k!r}")
     if not 1 <= int(top_k) <= n:
@@ -129,8 +201,10 @@ def check_flag(name: str, value: object) -> bool:
     return value
 
 
-def check_values(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> None:
-    """Reject NaN/Inf inputs and inputs whose scores or sums could overflow float32.
+def check_values(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float,
+                 attn_mask: torch.Tensor | None = None) -> None:
+    """Reject NaN/Inf inputs (and NaN/+inf in a float attn_mask; −inf masks a key) and inputs whose
+    scores or sums could overflow float32.
 
     The kernel computes scores q·kᵀ·scale and the sums Σ_j p_j v_j (p_j ≤ 1) in float32.
     By Cauchy–Schwarz |s_ij| ≤ |scale|·‖q_i‖·‖k_j‖ and |Σ_j p_j v_j| ≤ N·max|v|, so when both
@@ -147,6 +221,10 @@ def check_values(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float
     ...
     ValueError: v must contain only finite values (no NaN or Inf); pass check_finite=False to skip this check
     """
+    if attn_mask is not None and attn_mask.dtype != torch.bool:
+        if bool(torch.isnan(attn_mask).any() | (attn_mask == math.inf).any()):
+            raise ValueError("attn_mask must not contain NaN or +inf (−inf masks a key); "
+                             "pass check_finite=False to skip this check")
     if q.dtype == torch.float64:
         for name, t in (("q", q), ("k", k), ("v", v)):
             if not bool(torch.isfinite(t).all()):
@@ -165,9 +243,9 @@ def check_values(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float
             f"scale*max|q_i|*max|k_j| = {bound:.3g} must be below the float32 "
             "maximum so that scores cannot overflow; rescale q or k"
         )
-    if k.shape[2] * float(vmax) >= _FP32_MAX:
+    if k.shape[-2] * float(vmax) >= _FP32_MAX:
         raise ValueError(
-            f"N*max|v| = {k.shape[2] * float(vmax):.3g} must be below the float32 maximum; rescale v"
+            f"N*max|v| = {k.shape[-2] * float(vmax):.3g} must be below the float32 maximum; rescale v"
         )
 
 

@@ -1,0 +1,147 @@
+"""The floating-point certificate (thm:certificate-rounding): error_bound ≥ ‖out − o‖₂ per row.
+
+o is the exact dense attention of the given inputs; out is what a backend returned. Every backend
+reports, per row, the numbers it actually computed (row max m, the sums l_kept and l_drop of the
+kept and dropped weights p̃_j = fl(exp(fl(s̃_j − m))), the visible and kept counts) and upper bounds
+on ‖q_i‖₂, max_j‖k_j‖₂ and max_j‖v_j‖₂ over the visible keys; :func:`error_bound` turns them into
+
+    error_bound = 2·τ_up·vmax + ρ_o,   τ_up = τ̃ + ρ_τ ≥ τ (the exact tail of the kept set),
+
+by the forward error analysis proved in book/kernel.md ("A certificate that covers rounding"). The
+model of arithmetic, with u the unit roundoff of the accumulation dtype (float32, or float64 for
+float64 inputs) and tiny its smallest normal number:
+
+- scores: |s̃_j − s_j| ≤ γ_{D+1}(u_dot)·|scale|·‖q‖‖k_j‖ + u/(1−u)·|s̃_j| (the last term only when
+  an additive float mask is added), u_dot the unit roundoff of the score matmul;
+- the shift and exp: fl(s̃ − m) and a ×log2(e) inside exp perturb the argument by ≤ 3u relatively,
+  exp has relative error ≤ 8u (2 ulp with room) and may flush results below tiny to zero;
+- sums and the p·v product of n nonzero terms: γ_n = n·u/(1 − n·u), any order, FMA or not;
+- the division acc/l_kept: ≤ 2 ulp (4u) plus tiny; the cast to the output dtype: u_out plus half its
+  smallest subnormal spacing.
+
+The bound is evaluated in float64 and multiplied by 1 + 2⁻⁴⁰, which covers the rounding of its own
+few dozen float64 operations (each ≤ 2⁻⁵³ relative on positive terms).
+
+    >>> import torch
+    >>> one = torch.ones(1, dtype=torch.float64)
+    >>> b = error_bound(row_max=0 * one, l_kept=one, l_drop=0 * one, n_vis=one, kept=one, vmax=one,
+    ...                 qnorm=one, kmax=one, scale=1.0, dim=4, dim_v=1, compute_dtype=torch.float32,
+    ...                 out_dtype=torch.float32, float_mask=False, u_dot=2.0**-24)
+    >>> 0 < float(b) < 1e-5  # one kept key, nothing dropped: only rounding remains
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+
+#: Multiplier that covers the rounding of the float64 evaluation of the bound itself.
+SAFETY = 1.0 + 2.0**-40
+
+_UNIT_ROUNDOFF = {torch.float16: 2.0**-11, torch.bfloat16: 2.0**-8, torch.float32: 2.0**-24,
+                  torch.float64: 2.0**-53}
+# Half the spacing of the subnormal numbers: the largest absolute error of rounding to nearest there.
+_HALF_SUBNORMAL = {torch.float16: 2.0**-25, torch.bfloat16: 2.0**-134, torch.float32: 2.0**-150,
+                   torch.float64: 2.0**-1075}
+
+
+class RowNumbers(NamedTuple):
+    """What a backend computed per row, for the certificate (each shaped like the output rows).
+
+    row_max: m = max_j s̃_j (−inf when every key is masked); l_kept, l_drop: the computed sums of the
+    kept and dropped p̃_j = fl(exp(fl(s̃_j − m))); n_vis, kept: the visible and kept counts (int64);
+    vmax: an upper bound on max_{j visible}‖v_j‖₂ (float64).
+    """
+
+    row_max: torch.Tensor
+    l_kept: torch.Tensor
+    l_drop: torch.Tensor
+    n_vis: torch.Tensor
+    kept: torch.Tensor
+    vmax: torch.Tensor
+
+
+def unit_roundoff(dtype: torch.dtype) -> float:
+    """u of a floating dtype (half the machine epsilon).
+
+    >>> unit_roundoff(torch.float16) == 2.0**-11
+    True
+    """
+    return _UNIT_ROUNDOFF[dtype]
+
+
+def gamma(n: torch.Tensor | float, u: float) -> torch.Tensor:
+    """γ_n = n·u/(1 − n·u), +inf where n·u ≥ 1 (Higham's constant for n rounded operations).
+
+    >>> float(gamma(torch.tensor(2.0), 0.25))
+    1.0
+    """
+    nu = torch.as_tensor(n, dtype=torch.float64) * u
+    return torch.where(nu < 1, nu / (1 - nu).clamp_min(1e-300), torch.full_like(nu, math.inf))
+
+
+def _z(u: float) -> float:
+    """sup over x ≤ 0 and |ε| ≤ u of |e^{x(1+ε)} − e^x|: at most u/(e(1 − u)) (book/kernel.md)."""
+    return u / (math.e * (1 - u))
+
+
+def upward_norm(t: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """An upper bound on the 2-norms of t along dim: float64 norms of the exact input values,
+    raised by 2γ_{d+2}(2⁻⁵³) (their own rounding).
+
+    >>> float(upward_norm(torch.tensor([[3.0, 4.0]]))[0]) > 5.0
+    True
+    """
+    d = t.shape[dim]
+    n = torch.linalg.vector_norm(t, dim=dim, dtype=torch.float64)
+    return n * (1 + 2 * float(gamma(d + 2, 2.0**-53)))
+
+
+def error_bound(*, row_max: torch.Tensor, l_kept: torch.Tensor, l_drop: torch.Tensor,
+                n_vis: torch.Tensor, kept: torch.Tensor, vmax: torch.Tensor, qnorm: torch.Tensor,
+                kmax: torch.Tensor, scale: float, dim: int, dim_v: int, compute_dtype: torch.dtype,
+                out_dtype: torch.dtype, float_mask: bool, u_dot: float) -> torch.Tensor:
+    """Per-row float64 bound on ‖out − o‖₂ (module docstring; all tensors broadcast together).
+
+    row_max, l_kept, l_drop: the backend's own row max and sums; n_vis, kept: visible and kept
+    counts; vmax, qnorm, kmax: upper bounds on max_{j visible}‖v_j‖₂, ‖q_i‖₂ and max_j‖k_j‖₂.
+    Rows with n_vis = 0 (every key masked) get 0: their output is the exact 0 by convention.
+    """
+    f64 = torch.float64
+    u = unit_roundoff(compute_dtype)
+    tiny = torch.finfo(compute_dtype).tiny
+    m, lk, ld = (x.to(f64) for x in (row_max, l_kept, l_drop))
+    n_s, n_v = kept.to(f64), n_vis.to(f64)
+    n_t = n_v - n_s
+    vmax, qnorm, kmax = (x.to(f64) for x in (vmax, qnorm, kmax))
+    # Score error: |s̃_j − m − (s_j − m)| ≤ delta0 + u'|s̃_j − m| (the last part only with a float mask).
+    u_mask = u / (1 - u) if float_mask else 0.0
+    m_abs = torch.where(torch.isfinite(m), m.abs(), torch.zeros_like(m))
+    delta0 = gamma(dim + 1, u_dot) * abs(scale) * qnorm * kmax + u_mask * m_abs
+    r2 = torch.expm1(delta0)                                   # relative part, exact vs e^{x_j}
+    c2 = torch.exp(delta0) * _z(u_mask) if float_mask else torch.zeros_like(delta0)
+    eps_e = 8 * u                                              # exp's relative error
+    c1 = (1 + eps_e) * _z(3 * u) + 2 * tiny                    # shift rounding + underflow, per key
+    g_s, g_t = gamma(n_s, u), gamma(n_t, u)
+    # Exact sums of the computed weights, then of w_j = e^{s̃_j − m}, then of the exact weights.
+    p_s_lo, p_t_hi = lk / (1 + g_s), ld / (1 - g_t)
+    w_s_lo = (p_s_lo - n_s * c1) / (1 + eps_e)
+    w_t_hi = torch.where(n_t > 0, (p_t_hi + n_t * c1) / (1 - eps_e), torch.zeros_like(ld))
+    e_s_lo = (1 - r2) * w_s_lo - n_s * c2
+    e_t_hi = (1 + r2) * w_t_hi + n_t * c2
+    tau_up = torch.where(e_s_lo > 0, e_t_hi / (e_s_lo + e_t_hi).clamp_min(1e-300), torch.ones_like(lk))
+    tau_up = torch.where(n_t > 0, tau_up.clamp(max=1.0), torch.zeros_like(tau_up))
+    # ‖out − ô‖: exact vs computed weights (W_S ≥ 1: the row max is kept and weighs exactly 1),
+    # the sums and the p·v product, the division and the cast.
+    u_out = 0.0 if out_dtype == compute_dtype else unit_roundoff(out_dtype)
+    t_out = 0.0 if out_dtype == compute_dtype else _HALF_SUBNORMAL[out_dtype]
+    eps_div = 4 * u
+    sums = 2 * g_s / (1 - g_s)
+    rho_rel = (2 * r2 + 2 * n_s * c2 + 2 * eps_e + 2 * n_s * c1 + sums
+               + (eps_div + u_out * (1 + eps_div)) * (1 + sums))
+    rho_abs = math.sqrt(dim_v) * (tiny * (1 + u_out) + t_out)
+    bound = (2 * tau_up * vmax + rho_rel * vmax + rho_abs) * SAFETY
+    return torch.where(n_v > 0, bound, torch.zeros_like(bound))
