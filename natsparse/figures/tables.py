@@ -1,14 +1,25 @@
 """HTML tables and numbers for prose that the book shows: records, evidence, plain dict rows.
 
+Each column is formatted for what it holds: integers as integers (``4096``, ``200,000``), other
+numbers with a few significant digits, in scientific notation ``−1.34×10⁻⁵¹`` on one line when
+they are tiny or huge (also when a chapter passes them as strings such as ``"-1.34e-51"``).
+Headers written like code or TeX read as text (``cp95_upper`` → "cp95 upper", ``e^{β²/2}`` →
+e<sup>β²/2</sup>). Yes/no/undecided are plain words; only a ``no`` in a verdict column
+(``passed``, ``certified``) is shown as a failure.
+
     >>> from natsparse.figures.tables import records_html
     >>> from natsparse.numeric.checks import check_max_weight
     >>> "tau &gt;= -a_max*k + 1" in records_html(check_max_weight([1.0, 0.0, -1.0], k=1))
     True
+    >>> fmt(4096.0), fmt(-1.3412e-51), fmt(0.0001234567, 4)
+    ('4096', '−1.34×10⁻⁵¹', '0.0001235')
 """
 
 from __future__ import annotations
 
 import html
+import numbers
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 import mpmath
@@ -16,38 +27,117 @@ import torch
 
 from natsparse.numeric.records import CheckRecord
 
+#: Columns whose False is a failure (shown in the failure colour); elsewhere no is just "no".
+VERDICTS = ("passed", "certified")
+#: Numbers with a decimal exponent in [FIXED_LO, FIXED_HI) are written without an exponent.
+FIXED_LO, FIXED_HI = -4, 5
 
-def _cell(value) -> str:
+_NUMERIC_STRING = re.compile(r"^\s*[-+−]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+_SUPERSCRIPT = str.maketrans("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
+
+
+def _as_number(value) -> mpmath.mpf | int | None:
+    """`value` as an exact int or an mpf when it is a number (bools and strings are not)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, torch.Tensor):
+        value = value.item() if value.numel() == 1 else None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, mpmath.mpf):
+        return value
+    if isinstance(value, numbers.Real):  # float, numpy floats
+        return mpmath.mpf(float(value))
+    return None
+
+
+def fmt(x, digits: int = 3) -> str:
+    """A number for prose or a table: integers (and integral floats below 10¹⁵) as integers,
+    others with `digits` significant digits, in ``m×10ᵉ`` form outside 10⁻⁴ … 10⁵.
+
+    Accepts int, float, mpmath, numpy and 0-d torch numbers; raises TypeError for anything else.
+    """
+    num = _as_number(x)
+    if num is None:
+        raise TypeError(f"fmt: x must be a number (int, float, mpmath, numpy or 0-d torch), got {x!r}")
+    if isinstance(num, mpmath.mpf) and mpmath.isfinite(num) and num == mpmath.floor(num) \
+            and abs(num) < 10 ** 15:
+        num = int(num)
+    if isinstance(num, int):
+        return f"{num:,}" if abs(num) >= 10_000 else str(num)
+    if not mpmath.isfinite(num):
+        return "NaN" if mpmath.isnan(num) else ("∞" if num > 0 else "−∞")
+    mantissa, _, exponent = mpmath.nstr(num, digits, min_fixed=1, max_fixed=0).partition("e")
+    if FIXED_LO <= int(exponent or 0) < FIXED_HI:
+        fixed = mpmath.nstr(num, digits, min_fixed=-mpmath.inf, max_fixed=mpmath.inf)
+        return fixed.removesuffix(".0").replace("-", "−")
+    power = str(int(exponent)).translate(_SUPERSCRIPT)
+    return f"{mantissa.removesuffix('.0').replace('-', '−')}×10{power}"
+
+
+def header(name: str) -> str:
+    """A column name as HTML that reads as text: ``x^{..}``/``x_{..}`` as super/subscripts,
+    ``L_k``/``a_max`` (one-letter base) as a subscript, other underscores as spaces."""
+    text = html.escape(name)
+    text = re.sub(r"\^\{([^}]*)\}", r"<sup>\1</sup>", text)
+    text = re.sub(r"_\{([^}]*)\}", r"<sub>\1</sub>", text)
+    text = re.sub(r"(?<![\w])([A-Za-zα-ωΑ-Ω])_([A-Za-z0-9]+)\b", r"\1<sub>\2</sub>", text)
+    return text.replace("_", " ")
+
+
+def _cell(value, column: str, digits: int) -> str:
+    """One ``<td>``: a number right-aligned on one line, a yes/no/undecided word, or text."""
     if value is None:
-        return "<span class='natsparse-undecided'>undecided</span>"
-    if value is True:
-        return "<span class='natsparse-yes'>yes</span>"
-    if value is False:
-        return "<span class='natsparse-no'>no</span>"
-    return html.escape(str(value))
+        return "<td class='natsparse-undecided'>undecided</td>"
+    if isinstance(value, bool):
+        failed = value is False and column in VERDICTS
+        word = "yes" if value else "no"
+        return f"<td class='{'natsparse-failed' if failed else 'natsparse-word'}'>{word}</td>"
+    if _as_number(value) is None and isinstance(value, str) and _NUMERIC_STRING.match(value):
+        text = value.strip().replace("−", "-")   # a number a chapter wrote out: keep its digits
+        digits = max(digits, _significant(text))
+        value = int(text) if text.lstrip("+-").isdigit() else mpmath.mpf(text)
+    if _as_number(value) is not None:
+        return f"<td class='natsparse-num'>{fmt(value, digits)}</td>"
+    return f"<td>{html.escape(str(value))}</td>"
 
 
-def html_table(rows: Sequence[Mapping[str, object]], columns: Sequence[str] | None = None) -> str:
-    """A plain HTML table of dict rows (True/False/None shown as yes/no/undecided)."""
+def _significant(text: str) -> int:
+    """Significant digits written in a numeric string (so a chapter's own rounding is kept)."""
+    mantissa = text.lower().split("e")[0].lstrip("+-").replace(".", "").lstrip("0")
+    return max(1, len(mantissa))
+
+
+def html_table(rows: Sequence[Mapping[str, object]], columns: Sequence[str] | None = None, *,
+               digits: int | Mapping[str, int] = 4) -> str:
+    """An HTML table of dict rows, each column formatted for what it holds (see the module).
+
+    `digits` is the number of significant digits, for every column or per column name (4 when a
+    column is not named). True/False/None read yes/no/undecided; a no in a `VERDICTS` column is
+    marked as a failure.
+    """
     if not rows:
         return "<p><em>(no rows)</em></p>"
     cols = list(columns or rows[0].keys())
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(r.get(c))}</td>" for c in cols) + "</tr>"
+    per_column = digits if isinstance(digits, Mapping) else {}
+    default = digits if isinstance(digits, int) else 4
+    head = "".join(f"<th>{header(c)}</th>" for c in cols)
+    body = "".join("<tr>" + "".join(_cell(r.get(c), c, per_column.get(c, default)) for c in cols) + "</tr>"
                    for r in rows)
     return f"<table class='natsparse-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def records_html(records: Iterable[CheckRecord], *, params: Sequence[str] = ()) -> str:
-    """`CheckRecord.as_row()` of each record as an HTML table, with the chosen parameters
-    (e.g. ``("n", "k")``) as leading columns; ``certified`` is arb's verdict for that input."""
+    """Each record as a row: the chosen parameters (e.g. ``("n", "k")``) first, then relation,
+    bound, measured, margin, passed and ``certified`` (arb's verdict for that input)."""
     rows = []
     for rec in records:
         row = {p: rec.params.get(p) for p in params}
         row.update(rec.as_row())
         row.pop("id", None)
+        row.update(bound=rec.bound, measured=rec.measured, margin=rec.margin)  # numbers, not strings
         rows.append(row)
-    return html_table(rows)
+    return html_table(rows, digits={"bound": 6, "measured": 6, "margin": 3})
 
 
 def evidence_html(result_id: str) -> str:
@@ -60,12 +150,5 @@ def evidence_html(result_id: str) -> str:
         done = run(ev)
         rows.append({"level": ev.level, "tool": ev.tool, "domain": ev.domain,
                      "passed": done.outcome.passed, "detail": done.outcome.detail,
-                     "seconds": f"{done.seconds:.2f}"})
-    return html_table(rows, ["level", "tool", "domain", "passed", "detail", "seconds"])
-
-
-def fmt(x, digits: int = 3) -> str:
-    """A number for prose: mpmath/torch/numpy/float shown with `digits` significant digits."""
-    if isinstance(x, torch.Tensor):
-        x = float(x)
-    return mpmath.nstr(mpmath.mpf(x), digits) if not isinstance(x, int) else str(x)
+                     "seconds": done.seconds})
+    return html_table(rows, ["level", "tool", "domain", "passed", "detail", "seconds"], digits={"seconds": 2})
