@@ -1,8 +1,9 @@
-"""Launcher of the fused Triton kernel for certified top-k and threshold attention.
+"""Launcher of the fused Triton kernel for certified top-k, threshold and mass-target attention.
 
 Design (source in ``triton_topk_kernel.py``). One program handles one block of BLOCK_M queries
-of one (batch, head) and streams over the key blocks, recomputing scores s = q·kᵀ·scale in
-float32 each time; the N×N score matrix never exists.
+of one (batch, query head) and streams over the key blocks of its key/value head (h // group:
+grouped-query attention without copying K or V), recomputing scores s = q·kᵀ·scale (+ the additive
+mask) in float32 each time; masked keys get −inf and are invisible. The N×N score matrix never exists.
 
 * Selection passes (top-k). Each float32 score is mapped to an order-preserving uint32 key.
   A per-row radix select finds T, the key of the k-th largest score, RADIX_BITS bits per
@@ -11,6 +12,10 @@ float32 each time; the N×N score matrix never exists.
   #{key > T}, hence how many of the keys equal to T are needed. The row max is taken on the way.
   (Threshold variant: one online pass for the row max and the dense log-sum-exp instead; keep
   s_j ≥ min(LSE + log ε, max s), i.e. a_j ≥ ε, and never an empty set.)
+* Mass variant (def:mass-attention). One online pass for the row max m and L = Σ p_j, then the same
+  radix select on weights instead of counts: the largest T with Σ_{key < T} p_j ≤ max_tail·L; of the
+  keys tied at T it keeps, in index order, only as many as the budget needs. Cost: one pass more
+  than top-k (18 streaming passes over K at RADIX_BITS = 2), memory O(BLOCK·(D + Dv)) per program.
 * Final pass. Streams the key blocks once more in increasing index, keeps key > T, and key == T
   while a running per-row count of such ties (a prefix sum within the block) is below the
   number needed: ties break toward the lower index exactly as def:topk-attention. It
@@ -18,9 +23,11 @@ float32 each time; the N×N score matrix never exists.
   and the output Σ_kept p_j v_j; it writes o = acc / l_kept, τ = l_drop / (l_kept + l_drop)
   (no cancellation, so τ is accurate even when tiny), and both log-sum-exps.
 
-Cost: (32/RADIX_BITS + 1) recomputations of QKᵀ; exact selection needs all scores, so the floor
-is one dense attention forward (DESIGN.md, "Kernel interface"). Causal masking is SDPA's
-top-left one (query i sees keys j ≤ i); a row that sees fewer than top_k keys keeps them all.
+The final pass also counts the kept keys and takes max‖v_j‖² over the visible keys, for the
+certificate (kernels/certificate.py). Cost: (32/RADIX_BITS + 1) recomputations of QKᵀ; exact
+selection needs all scores, so the floor is one dense attention forward (DESIGN.md, "Kernel
+interface"). Causal masking is SDPA's top-left one (query i sees keys j ≤ i); a row that sees
+fewer than top_k keys keeps them all.
 Triton is imported only when this backend runs. ``triton.jit`` reads TRITON_INTERPRET when it
 decorates (Triton's own library too), so one process runs Triton either compiled ("triton") or
 interpreted ("triton-interpret", CPU tensors), fixed by the first import; see _kernel_module.
@@ -37,7 +44,7 @@ from types import ModuleType
 import torch
 
 from . import buffers
-from .stats import AttentionStats
+from .certificate import RowNumbers, gamma
 
 _TRITON_DTYPES = (torch.float16, torch.bfloat16, torch.float32)
 
@@ -88,44 +95,80 @@ def attention_triton(
     q: torch.Tensor,
     k: torch.Tensor,
     v: torch.Tensor,
+    attn_mask: torch.Tensor | None = None,
     *,
     scale: float,
     is_causal: bool,
     top_k: int | None = None,
     eps: float | None = None,
+    max_tail: float | None = None,
     interpret: bool = False,
-) -> tuple[torch.Tensor, AttentionStats]:
+):
     """Run the fused kernel on validated inputs; any strides are accepted.
 
-    ``interpret=True`` runs the Triton interpreter on CPU tensors (tests); otherwise the
-    tensors must live on a CUDA device. Exactly one of ``top_k`` and ``eps`` is given.
+    q (B, Hq, M, D), k (B, Hkv, N, D), v (B, Hkv, N, Dv), attn_mask None or broadcast to
+    (B, Hq, M, N) (a view: stride 0 where broadcast). Exactly one of ``top_k``, ``eps`` and
+    ``max_tail`` is given. ``interpret=True`` runs the Triton interpreter on CPU tensors (tests),
+    with float16/bfloat16 upcast to float32 (the interpreter's ``tl.dot`` multiplies bfloat16 bit
+    patterns); otherwise the tensors must live on a CUDA device. Returns what
+    :func:`~natsparse.kernels.reference.attention_reference` returns, without the kept mask.
 
     >>> x = torch.zeros(1, 1, 2, 2)
     >>> attention_triton(x, x, x, scale=1.0, is_causal=False)
     Traceback (most recent call last):
     ...
-    ValueError: exactly one of top_k and eps must be given
+    ValueError: exactly one of top_k, eps and max_tail must be given
     """
-    if (top_k is None) == (eps is None):
-        raise ValueError("exactly one of top_k and eps must be given")
+    if sum(x is not None for x in (top_k, eps, max_tail)) != 1:
+        raise ValueError("exactly one of top_k, eps and max_tail must be given")
     if q.dtype not in _TRITON_DTYPES:
         raise TypeError(f"q, k, v must be float16, bfloat16 or float32 for Triton, got {q.dtype}")
     mod = _kernel_module(interpret)
-    B, H, M, D = q.shape
-    N, Dv = k.shape[2], v.shape[3]
-    out = buffers.empty((B, H, M, Dv), q.dtype, q.device)
-    tau, lse_all, lse_kept = (buffers.empty((B, H, M), torch.float32, q.device) for _ in range(3))
+    out_dtype = q.dtype
+    if interpret and q.dtype != torch.float32:
+        q, k, v = (t.float() for t in (q, k, v))
+        if attn_mask is not None and attn_mask.dtype != torch.bool:
+            attn_mask = attn_mask.float()
+    B, Hq, M, D = q.shape
+    Hkv, N, Dv = k.shape[1], k.shape[2], v.shape[3]
+    dev = q.device
+    out = buffers.empty((B, Hq, M, Dv), out_dtype, dev)
+    tau, lse_all, lse_kept, row_max, l_kept, l_drop, vsq = (
+        buffers.empty((B, Hq, M), torch.float32, dev) for _ in range(7))
+    n_vis, kept = (buffers.empty((B, Hq, M), torch.int64, dev) for _ in range(2))
+    if attn_mask is None:
+        mask, mask_kind, mstrides = q, 0, (0, 0, 0, 0)
+    else:
+        mask = attn_mask.view(torch.uint8) if attn_mask.dtype == torch.bool else attn_mask
+        mask_kind, mstrides = (1 if attn_mask.dtype == torch.bool else 2), mask.stride()
     # Small blocks keep the interpreter fast; 64 suits a GPU (tl.dot needs ≥ 16).
     block = 16 if interpret else 64
-    grid = (-(-M // block), B * H)
+    grid = (-(-M // block), B * Hq)
+    mode = 0 if top_k is not None else (1 if eps is not None else 2)
     mod._sparse_attn_fwd[grid](
-        q, k, v, out, tau, lse_all, lse_kept,
-        *q.stride(), *k.stride(), *v.stride(), *out.stride(),
-        H, M, N, D, Dv, float(scale),
-        top_k if top_k is not None else 0,
+        q, k, v, mask, out, tau, lse_all, lse_kept, row_max, l_kept, l_drop, n_vis, kept, vsq,
+        *q.stride(), *k.stride(), *v.stride(), *mstrides, *out.stride(),
+        Hq, Hq // Hkv, M, N, D, Dv, float(scale),
+        kernel_top_k(top_k) if top_k is not None else 0,
         math.log(eps) if eps is not None else 0.0,
+        float(max_tail) if max_tail is not None else 0.0,
         BLOCK_M=block, BLOCK_N=block, BLOCK_D=_pow2(D), BLOCK_DV=_pow2(Dv),
-        IS_CAUSAL=is_causal, MODE=0 if top_k is not None else 1, RADIX_BITS=2,
+        IS_CAUSAL=is_causal, MODE=mode, MASK_KIND=mask_kind, RADIX_BITS=2,
         PRECISION="ieee" if q.dtype == torch.float32 else "tf32",
     )
-    return out, AttentionStats(tau, lse_all, lse_kept)
+    # max‖v_j‖₂ from the float32 sum of squares: raise it past that sum's rounding (γ_{Dv+1}),
+    # the square root's, and past squares that underflow (≤ 2⁻¹²⁶ each, flushed to zero or not).
+    vmax = torch.sqrt(vsq.double() * (1 + float(gamma(Dv + 1, 2.0**-24))) + (Dv + 1) * 2.0**-126)
+    vmax = vmax * (1 + 2.0**-52)
+    rows = RowNumbers(row_max=row_max, l_kept=l_kept, l_drop=l_drop, n_vis=n_vis, kept=kept, vmax=vmax)
+    return out, tau, lse_all, lse_kept, rows
+
+
+def kernel_top_k(top_k: int) -> int:
+    """The k the kernel is launched with (a seam for the fault-injection test: a wrong k here must
+    end in an error, never in a certificate).
+
+    >>> kernel_top_k(5)
+    5
+    """
+    return top_k
