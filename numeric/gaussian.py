@@ -20,6 +20,7 @@ import mpmath
 from scipy.stats import binom
 
 from .bounds import compile_bound, register_bound
+from .sharp import k_trivial
 from .validate import as_k_of, as_nonnegative, as_open_unit, as_positive_int, as_positive_real
 
 DPS = 30
@@ -307,30 +308,42 @@ def count_upper(n, beta, t, delta=DEFAULT_DELTA) -> dict:
 def sparse_whp(n, beta, eps, delta=DEFAULT_DELTA) -> dict:
     """k such that a is (eps, k)-sparse with probability >= 1 - delta.
 
-    t = ln(eps L(n, beta, delta/2)); k = floor(np + u) at delta/2 (Bernstein, the theorem's k)
-    and k_exact (the exact binomial quantile at delta/2, also valid and tighter).
+    t = ln(eps L(n, beta, delta/2)); k_bernstein = floor(np + u) at delta/2 (the theorem's k) and
+    k_exact (the exact binomial quantile at delta/2, also valid and tighter). The headline k is
+    the smallest of those and the sure bound k_trivial = min(n, ceil(1/eps) - 1) (more weights
+    above eps would sum past 1); `capped` and `reason` say when the sure bound wins. `vacuous`
+    when k = n (every row is (eps, n)-sparse: the output says nothing).
 
     >>> r = sparse_whp(4096, 2.0, 1e-3)
-    >>> r["k"], r["k_exact"], mpmath.nstr(r["t"], 6), r["vacuous"]
-    (354, 344, '2.97994', False)
+    >>> r["k"], r["k_bernstein"], r["k_exact"], mpmath.nstr(r["t"], 6), r["vacuous"]
+    (344, 354, 344, '2.97994', False)
+    >>> r = sparse_whp(64, 8.0, 0.3)
+    >>> r["k"], r["k_bernstein"], r["capped"], r["vacuous"]
+    (3, 41, True, False)
     """
     nn, b = as_n(n), as_beta(beta)
     e, d = as_open_unit(eps, "eps"), as_open_unit(delta, "delta")
+    kt = k_trivial(nn, e)
     with mpmath.workdps(DPS):
         part = partition_lower(nn, b, d / 2)
         if part["vacuous"]:
-            return {"k": nn, "k_exact": nn, "t": None, "L": part["L"], "vacuous": True,
-                    "reason": part["reason"]}
-        t = mpmath.log(e) + part["log_L"]
-        cnt = _count(nn, _sf_over(t, b), d / 2)
-        k_exact = cnt["k_exact"]
-        out = {"k": cnt["k"], "k_exact": nn if k_exact is None else k_exact, "t": t, "L": part["L"],
-               "p": cnt["p"], "np": cnt["mean"], "u": cnt["u"], "vacuous": cnt["k"] >= nn}
-        if k_exact is None:
-            out["k_exact"] = cnt["k"]
-            out["note"] = f"n > {EXACT_N_MAX}: exact quantile not computed, Bernstein used"
-        if out["vacuous"]:
-            out["reason"] = f"the count bound {mpmath.nstr(cnt['bound'], 6)} >= n: every a is (eps, n)-sparse"
+            out = {"k_bernstein": nn, "k_exact": nn, "t": None, "L": part["L"], "reason": part["reason"]}
+        else:
+            t = mpmath.log(e) + part["log_L"]
+            cnt = _count(nn, _sf_over(t, b), d / 2)
+            k_exact = cnt["k_exact"]
+            out = {"k_bernstein": cnt["k"], "k_exact": cnt["k"] if k_exact is None else k_exact, "t": t,
+                   "L": part["L"], "p": cnt["p"], "np": cnt["mean"], "u": cnt["u"]}
+            if k_exact is None:
+                out["note"] = f"n > {EXACT_N_MAX}: exact quantile not computed, Bernstein used"
+            if cnt["k"] >= nn:
+                out["reason"] = (f"the count bound {mpmath.nstr(cnt['bound'], 6)} >= n: "
+                                 "every a is (eps, n)-sparse")
+        k_prob = min(out["k_bernstein"], out["k_exact"])
+        out.update(k=min(k_prob, kt), k_trivial=kt, capped=kt < k_prob, vacuous=min(k_prob, kt) >= nn)
+        if out["capped"]:
+            out["reason"] = (f"k = ceil(1/eps) - 1 = {kt} holds surely (more weights above eps would sum "
+                             f"past 1); the probabilistic bound gave {k_prob}")
         return out
 
 
@@ -396,12 +409,16 @@ def tail_bound_direct(n, beta, k, delta=DEFAULT_DELTA) -> dict:
 def error_whp(n, beta, eps, delta=DEFAULT_DELTA, k=None, v_max=1) -> dict:
     """Bounds on tau_k and on ||o - o_hat||_inf <= 2 tau max|V|, each with probability >= 1 - delta.
 
-    eps form: tau_k <= (n - k) eps for k >= the k of thm:sparse-whp (None below it); direct
-    form: tau_k <= U_t / L. k defaults to the k of thm:sparse-whp.
+    eps form: tau_k <= min(1, (n - k) eps) for k >= the k of thm:sparse-whp (None below it);
+    direct form: tau_k <= U_t / L. k defaults to the k of thm:sparse-whp. A tau bound >= 1 says
+    nothing (tau_k <= 1 always): `vacuous` is True unless one of the two forms is below 1, and
+    `reason` says why.
 
     >>> e = error_whp(4096, 2.0, 1e-3)
-    >>> e["k"], mpmath.nstr(e["tau_eps_form"], 6), mpmath.nstr(e["tau_direct"], 6)
-    (354, '3.742', '0.529665')
+    >>> e["k"], mpmath.nstr(e["tau_eps_form"], 6), mpmath.nstr(e["tau_direct"], 6), e["vacuous"]
+    (344, '1.0', '0.540258', False)
+    >>> error_whp(256, 0.5, 1e-2)["vacuous"]
+    True
     """
     nn = as_n(n)
     sp_ = sparse_whp(nn, beta, eps, delta)
@@ -409,13 +426,19 @@ def error_whp(n, beta, eps, delta=DEFAULT_DELTA, k=None, v_max=1) -> dict:
     v_max = as_nonnegative(v_max, "v_max")
     with mpmath.workdps(DPS):
         covered = not sp_["vacuous"] and kk >= sp_["k"]
-        tau_eps = (nn - kk) * mpmath.mpf(as_open_unit(eps, "eps")) if covered else None
+        tau_eps = min(mpmath.mpf(1), (nn - kk) * mpmath.mpf(as_open_unit(eps, "eps"))) if covered else None
         direct = tail_bound_direct(nn, beta, max(kk, 1), delta)
         vm = mpmath.mpf(v_max)
         err_eps = None if tau_eps is None else 2 * tau_eps * vm
-        return {"k": kk, "tau_eps_form": tau_eps, "err_eps_form": err_eps, "tau_direct": direct["tau"],
-                "err_direct": 2 * direct["tau"] * vm, "t_direct": direct["t"], "U_t": direct["U_t"],
-                "L_direct": direct["L"], "vacuous": direct["vacuous"] and tau_eps is None}
+        vacuous = direct["tau"] >= 1 and (tau_eps is None or tau_eps >= 1)
+        out = {"k": kk, "tau_eps_form": tau_eps, "err_eps_form": err_eps, "tau_direct": direct["tau"],
+               "err_direct": 2 * direct["tau"] * vm, "t_direct": direct["t"], "U_t": direct["U_t"],
+               "L_direct": direct["L"], "vacuous": vacuous}
+        if vacuous:
+            out["reason"] = ("both tau bounds are >= 1 (tau_k <= 1 holds always)" if tau_eps is not None
+                             else f"the direct bound is >= 1 and k = {kk} is below the k of "
+                                  "thm:sparse-whp, so the eps form does not apply")
+        return out
 
 
 # --- the regime beta^2 = 2 gamma ln n ------------------------------------------------------

@@ -79,10 +79,10 @@ def test_sparse_whp_matches_formula(nn, b, e, d):
     t_formula = ev(rel_t.rhs.subs(PG.L, L), {eps: e})
     assert close(r["t"], t_formula, mpmath.mpf(10) ** -20)
     k_formula = int(ev(rel_k.rhs.subs(PG.L, L), {n: nn, beta: b, eps: e, delta: d}))
-    assert r["k"] == min(nn, k_formula)
-    assert r["k_exact"] <= r["k"]
+    assert r["k_bernstein"] == min(nn, k_formula)
+    assert r["k"] == min(r["k_exact"], r["k_bernstein"], r["k_trivial"]) and r["k_exact"] <= r["k_bernstein"]
     cnt = G.count_upper(nn, b, float(r["t"]), d / 2)
-    assert cnt["k"] == r["k"] or abs(cnt["bound"] - (r["np"] + r["u"])) < 1e-6
+    assert cnt["k"] == r["k_bernstein"] or abs(cnt["bound"] - (r["np"] + r["u"])) < 1e-6
 
 
 @pytest.mark.parametrize("nn,b,e,d", CASES[:3])
@@ -99,7 +99,7 @@ def test_error_whp_matches_formula(nn, b, e, d):
     rels = get("thm:error-whp").relations()
     kk = r["k"]
     if r["tau_eps_form"] is not None:
-        assert close(r["tau_eps_form"], ev(rels[0].rhs, {n: nn, k: kk, eps: e}))
+        assert close(r["tau_eps_form"], min(1, ev(rels[0].rhs, {n: nn, k: kk, eps: e})))
     if not r["vacuous"] and r["t_direct"] is not None:
         f = ev(rels[2].rhs.subs({PG.L: F(r["L_direct"])}),
                {n: nn, beta: b, t: F(r["t_direct"]), delta: d})
@@ -172,9 +172,11 @@ def test_asymptotic_behaviour_of_the_bounds():
 @settings(max_examples=25, deadline=None)
 @given(nn=st.integers(2, 10**6), b=st.floats(0, 5), e1=st.floats(1e-4, 0.4), d=st.floats(1e-6, 0.3))
 def test_bound_properties(nn, b, e1, d):
-    """k_exact <= k <= n; k is non-increasing in eps; L never exceeds E Z."""
+    """k <= k_exact <= k_bernstein <= n, k <= ceil(1/eps) - 1; k is non-increasing in eps; L never
+    exceeds E Z; tau bounds never exceed 1."""
     r1, r2 = G.sparse_whp(nn, b, e1, d), G.sparse_whp(nn, b, min(0.99, 2 * e1), d)
-    assert 0 <= r1["k_exact"] <= r1["k"] <= nn
+    assert 0 <= r1["k"] <= r1["k_exact"] <= r1["k_bernstein"] <= nn
+    assert r1["k"] <= math.ceil(1 / e1) - 1 and r1["capped"] == (r1["k_trivial"] < r1["k_exact"])
     assert r2["k"] <= r1["k"]
     L = G.partition_lower(nn, b, d)["L"]
     assert L <= nn * mpmath.exp(mpmath.mpf(b) ** 2 / 2) * (1 + mpmath.mpf(10) ** -25)
@@ -212,9 +214,29 @@ def test_vacuous_regimes_are_explicit():
     s = G.sparse_whp(1, 1.0, 0.5)
     assert s["vacuous"] and s["k"] == 1 and s["t"] is None
     s = G.sparse_whp(16, 1.0, 0.1)
+    assert not s["vacuous"] and s["k"] == 9 and s["capped"] and "holds surely" in s["reason"]
+    s = G.sparse_whp(16, 1.0, 0.01)
     assert s["vacuous"] and s["k"] == 16 and "reason" in s
     e = G.error_whp(4096, 2.0, 1e-3, k=8)
     assert e["tau_eps_form"] is None                      # k below the sparse-whp k: not covered
+
+
+def test_trivial_bound_caps_k():
+    """The issue's cases: k = 41 > 3 at (64, 8, 0.3) and 'vacuous' at (8, 8, 0.9) were wrong."""
+    r = G.sparse_whp(64, 8.0, 0.3)
+    assert r["k"] == 3 and r["k_bernstein"] > 3 and r["capped"] and not r["vacuous"]
+    r = G.sparse_whp(8, 8.0, 0.9)
+    assert r["k"] == 1 and not r["vacuous"] and "holds surely" in r["reason"]
+
+
+def test_tau_bounds_at_least_one_are_vacuous():
+    """A tau bound >= 1 is reported as vacuous, and (n - k) eps is capped at 1."""
+    for nn, b, e in [(256, 0.5, 1e-2), (256, 2.0, 1e-2), (4096, 2.0, 1e-3), (1024, 1.0, 1e-3)]:
+        r = G.error_whp(nn, b, e)
+        forms = [x for x in (r["tau_eps_form"], r["tau_direct"]) if x is not None]
+        assert all(x <= 1 for x in forms)
+        assert r["vacuous"] == all(x >= 1 for x in forms)
+        assert not r["vacuous"] or "reason" in r
     d = G.tail_bound_direct(256, 2.0, 3)
     assert d["vacuous"] and d["tau"] == 1
 

@@ -1,0 +1,255 @@
+"""thm:sparse-whp-sharp: P(N_eps > k) from one event, by conditioning on the order statistic.
+
+Scores s_1..s_n are i.i.d. N(0, beta^2); N_eps = #{j : a_j > eps}. N_eps > k exactly when the
+(k+1)-th largest weight exceeds eps, i.e. e^u > eps Z with u = s_(k+1). Given u, the k scores
+above are i.i.d. N(0, beta^2) conditioned on s > u, the n-k-1 below i.i.d. conditioned on s < u,
+all independent, so with c = 1/eps - 1 and every lambda >= 0 (Chernoff)
+
+    P(N_eps > k | u) = P(sum_{j != (k+1)} e^{s_j - u} < c | u)
+                     <= g(u) = e^{lambda c} M_above(lambda, u)^k M_below(lambda, u)^(n-k-1),
+
+M_side(lambda, u) = E[exp(-lambda e^{s-u}) | s on that side of u]. The conditional probability
+is nondecreasing in u: for a log-concave density the overshoot s - u | s > u and the deficit
+s - u | s < u are both stochastically decreasing in u (log Phic and log Phi are concave), so the
+sum above decreases stochastically. Cut u at u_0 < ... < u_m; bound the cell (u_{i-1}, u_i] by
+G_i = g(u_i) (its worst endpoint), (-inf, u_0] by G_0 = g(u_0), (u_m, inf) by 1; with G made
+nondecreasing (running maximum) summation by parts gives
+
+    P(N_eps > k) <= G_0 + sum_{i=1}^{m+1} (G_i - G_{i-1}) P(s_(k+1) > u_{i-1}),
+
+P(s_(k+1) > x) = P(Bin(n, Phic(x/beta)) >= k+1) = I_p(k+1, n-k), the exact binomial tail.
+Rigour: lambda and the cells are chosen in float64 (any choice is valid); every M, every
+binomial tail and the sum are then enclosed in arb balls (python-flint: `acb.integral` encloses
+the integrals, `arb.beta_lower` the regularised incomplete beta) and the upper endpoint is
+reported. k is the smallest k whose float bound is <= delta, then certified in arb (the
+certificate, not the float search, is what makes k valid). N_eps <= ceil(1/eps) - 1 always
+(more weights above eps would sum past 1), so k never exceeds that sure bound.
+
+    >>> r = sparse_whp_sharp(256, 1.0, 0.01, 1e-4)
+    >>> r["k"], r["certified_bound"] <= 1e-4, r["k_trivial"]
+    (31, True, 99)
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+from flint import acb, arb, ctx
+from scipy.stats import beta as beta_dist
+from scipy.stats import binom, norm
+
+from .bounds import register_bound
+from .validate import as_nonnegative, as_open_unit, as_positive_int
+
+#: cells in u between the order statistic's extreme quantiles (64 costs <= ~1.07x in k, measured)
+CELLS = 64
+#: the float search's coarse grid of log(lambda), refined to +-REFINE around its best point
+#: (any lambda is valid; the grids only pick a good one)
+LOG_LAMBDA = np.arange(-16.0, 10.0, 0.5)
+REFINE = 0.5
+#: nodes of the float quadrature that picks lambda (not part of the certificate)
+NODES = 1000
+#: the sharp bound is evaluated for n up to this (binomial tails and cells are O(1) each, but the
+#: float search and arb's incomplete beta are only exercised this far)
+SHARP_N_MAX = 10**7
+#: arb working precision in bits
+PREC = 96
+#: the float search aims this far below delta so that the arb certificate (slightly larger) passes
+SEARCH_MARGIN = 0.98
+#: k values tried upward from the float search's k before falling back to the sure bound
+CERTIFY_TRIES = 4
+
+
+def k_trivial(n: int, eps) -> int:
+    """The sure bound min(n, ceil(1/eps) - 1) on N_eps (exact rational arithmetic on eps's decimal).
+
+    >>> k_trivial(256, 0.01), k_trivial(64, 0.3), k_trivial(8, 0.9), k_trivial(4, 1e-3)
+    (99, 3, 1, 4)
+    """
+    e = Fraction(str(float(eps)))
+    return min(n, math.ceil(1 / e) - 1)
+
+
+# --- float64 search: choose lambda per cell and the candidate k -------------------------------
+
+def _log_mgf(u: float, b: float, side: int, log_lam: np.ndarray) -> np.ndarray:
+    """log M_side(lambda, u) at each log(lambda) (trapezoid rule; only used to choose lambda)."""
+    if side > 0:
+        y = np.linspace(0.0, 12.0 * b + 6.0, NODES)
+        log_mass = norm.logsf(u / b)
+    else:
+        y = np.linspace(-(16.0 * b + max(0.0, u) + 6.0), 0.0, NODES)
+        log_mass = norm.logcdf(u / b)
+    log_w = np.full(NODES, math.log(y[1] - y[0]))
+    log_w[[0, -1]] -= math.log(2)
+    x = (log_w - 0.5 * ((u + y) / b) ** 2 - math.log(b * math.sqrt(2 * math.pi)))[None, :] \
+        - np.exp(log_lam)[:, None] * np.exp(y)[None, :]
+    top = x.max(axis=1)
+    return top + np.log(np.exp(x - top[:, None]).sum(axis=1)) - log_mass
+
+
+def _log_g(u: float, n: int, k: int, b: float, c: float) -> tuple[float, float]:
+    """(log g(u) at the best lambda of a coarse grid refined around its minimum, that lambda)."""
+    def exponent(log_lam):
+        expo = np.exp(log_lam) * c + (n - k - 1) * _log_mgf(u, b, -1, log_lam)
+        return expo + k * _log_mgf(u, b, 1, log_lam) if k else expo
+
+    coarse = exponent(LOG_LAMBDA)
+    centre = LOG_LAMBDA[int(np.argmin(coarse))]
+    fine = centre + np.linspace(-REFINE, REFINE, 17)
+    expo = exponent(fine)
+    i = int(np.argmin(expo))
+    return min(0.0, float(expo[i])), float(np.exp(fine[i]))
+
+
+def cells(n: int, k: int, b: float, delta: float) -> np.ndarray:
+    """u_0 < ... < u_m: CELLS equal cells between the order statistic's q- and (1-q)-quantiles,
+    q = min(1e-14, delta 1e-6) (s_(k+1) = beta Phic^{-1}(U_(k+1)), U_(k+1) ~ Beta(k+1, n-k)).
+
+    >>> u = cells(256, 30, 1.0, 1e-4)
+    >>> len(u), round(float(u[0]), 3), round(float(u[-1]), 3)
+    (65, 0.455, 2.03)
+    """
+    q = min(1e-14, delta * 1e-6)
+    lo = b * norm.isf(beta_dist.isf(q, k + 1, n - k))
+    hi = b * norm.isf(beta_dist.ppf(q, k + 1, n - k))
+    return np.linspace(lo, hi, CELLS + 1)
+
+
+def _float_bound(n: int, b: float, c: float, k: int, delta: float) -> tuple[float, np.ndarray, list]:
+    """The bound in float64, with the cells and the chosen lambdas (for the certificate)."""
+    us = cells(n, k, b, delta)
+    logs, lams = zip(*(_log_g(float(u), n, k, b, c) for u in us), strict=True)
+    G = np.maximum.accumulate(np.exp(np.array(logs)))
+    T = binom.sf(k, n, norm.sf(us / b))
+    G = np.append(G, 1.0)
+    return float(G[0] + np.sum(T * np.diff(G))), us, list(lams)
+
+
+# --- arb certificate -------------------------------------------------------------------------
+
+def _up(x: arb) -> float:
+    """A float64 >= every point of the ball x."""
+    f = float(x.upper().mid())
+    while not (arb(f) >= x):
+        f = math.nextafter(f, math.inf)
+    return f
+
+
+def _phic(x: arb) -> arb:
+    return (x / arb(2).sqrt()).erfc() / 2
+
+
+def _mgf_upper(lam: float, u: float, b: float, side: int) -> arb:
+    """A ball whose upper end bounds M_side(lam, u): acb.integral on a finite range plus its tail."""
+    ua, ba, la = arb(u), arb(b), arb(lam)
+    scale = 1 / (ba * (2 * arb.pi()).sqrt())
+
+    def f(y, _analytic):
+        return (-(acb(ua) + y) ** 2 / (2 * acb(ba) ** 2) - acb(la) * y.exp()).exp()
+
+    if side > 0:
+        top = max(12.0 * b, math.log(200.0 / lam) + 1.0)    # the tail factor is <= e^{-200}
+        body = acb.integral(f, 0, top).real * scale
+        tail = (-la * arb(top).exp()).exp() * _phic((ua + top) / ba)
+        mass = _phic(ua / ba)
+    else:
+        width = 16.0 * b + max(0.0, u) + 6.0
+        body = acb.integral(f, -width, 0).real * scale
+        tail = _phic(-(ua - width) / ba)               # Phi((u - W)/beta), integrand <= density
+        mass = _phic(-ua / ba)
+    return (body + tail) / mass
+
+
+def certify(n: int, b: float, eps, k: int, us, lams) -> float:
+    """A float64 upper bound on P(N_eps > k), every term enclosed in arb.
+
+    The cells `us` and multipliers `lams` are any choice (the float search's); the result is a
+    valid bound whatever they are.
+    """
+    old = ctx.prec
+    ctx.prec = PREC
+    try:
+        c = 1 / arb(str(float(eps))) - 1                   # eps as the decimal the user typed
+        G = []
+        for u, lam in zip(us, lams, strict=True):
+            log_g = arb(lam) * c + (n - k - 1) * _mgf_upper(lam, float(u), b, -1).log()
+            if k:
+                log_g += k * _mgf_upper(lam, float(u), b, 1).log()
+            G.append(min(1.0, _up(log_g.exp())))
+        G = list(np.maximum.accumulate(G)) + [1.0]
+        total = arb(G[0])
+        for i in range(1, len(G)):
+            step = arb(G[i]) - arb(G[i - 1])                  # exact: both are floats, G nondecreasing
+            if step > 0:
+                p = _phic(arb(float(us[i - 1])) / arb(b))
+                total += step * p.beta_lower(k + 1, n - k, regularized=True)
+        return _up(total)
+    finally:
+        ctx.prec = old
+
+
+def tail_probability_bound(n, beta, eps, k, delta=1e-4) -> float:
+    """Certified upper bound on P(N_eps > k) (`delta` only sets how far the cells reach).
+
+    >>> tail_probability_bound(256, 1.0, 0.01, 31) <= 1e-4 < tail_probability_bound(256, 1.0, 0.01, 28)
+    True
+    """
+    nn, b, e = _args(n, beta, eps)
+    kk = as_positive_int(k + 1, "k + 1") - 1
+    d = as_open_unit(delta, "delta")
+    if kk >= k_trivial(nn, e):
+        return 0.0
+    if b == 0:
+        return 1.0 if 1 / nn > e and kk < nn else 0.0
+    _, us, lams = _float_bound(nn, b, 1 / e - 1, kk, d)
+    return certify(nn, b, e, kk, us, lams)
+
+
+def _args(n, beta, eps) -> tuple[int, float, float]:
+    nn = as_positive_int(n, "n")
+    if nn > SHARP_N_MAX:
+        raise ValueError(f"n must be <= {SHARP_N_MAX} for thm:sparse-whp-sharp (got {nn}); "
+                         "use thm:sparse-whp beyond")
+    return nn, float(as_nonnegative(beta, "beta")), as_open_unit(eps, "eps")
+
+
+@register_bound("thm:sparse-whp-sharp")
+def sparse_whp_sharp(n, beta, eps, delta=1e-4) -> dict:
+    """The smallest k whose certified bound on P(N_eps > k) is <= delta, capped by ceil(1/eps) - 1.
+
+    Returns k, certified_bound (>= P(N_eps > k), arb), k_trivial, capped (k is the sure bound, the
+    probabilistic bound did not beat it) and a reason when capped.
+
+    >>> r = sparse_whp_sharp(64, 8.0, 0.3)
+    >>> r["k"], r["capped"], r["reason"]
+    (3, True, 'k = ceil(1/eps) - 1 = 3 holds surely (more weights above eps would sum past 1)')
+    """
+    nn, b, e = _args(n, beta, eps)
+    d = as_open_unit(delta, "delta")
+    kt = k_trivial(nn, e)
+    out = {"k": kt, "certified_bound": 0.0, "k_trivial": kt, "capped": True}
+    why = (f"k = ceil(1/eps) - 1 = {kt} holds surely (more weights above eps would sum past 1)"
+           if kt < nn else f"k = n = {nn}: every row is (eps, n)-sparse")
+    if b == 0:  # a_j = 1/n for every j: N_eps is n or 0, surely
+        k0 = nn if 1 / nn > e else 0
+        return {**out, "k": min(k0, kt), "capped": False}
+    c = 1 / e - 1
+
+    def fits(k):
+        return _float_bound(nn, b, c, k, d)[0] <= d * SEARCH_MARGIN
+
+    if kt == 0 or not fits(kt - 1):
+        return {**out, "reason": why}
+    lo, hi = 0, kt - 1                                  # fits(hi) holds
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if fits(mid) else (mid + 1, hi)
+    for k in range(hi, min(kt, hi + CERTIFY_TRIES)):
+        _, us, lams = _float_bound(nn, b, c, k, d)
+        bound = certify(nn, b, e, k, us, lams)
+        if bound <= d:
+            return {"k": k, "certified_bound": bound, "k_trivial": kt, "capped": False}
+    return {**out, "reason": why}
