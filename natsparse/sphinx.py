@@ -1,6 +1,8 @@
 """A tiny Sphinx extension of the book (listed in `_config.yml`): it serves MathJax 3 from the
-files of the ``django-static-mathjax`` wheel, so the book renders offline, and it removes the
-duplicate inline script that Jupyter Book 1 registers on every page."""
+files of the ``django-static-mathjax`` wheel, so the book renders offline, adds the script that
+fits display maths wider than its box (``book/_static/natsparse-maths.js``: MathJax 3 cannot
+break lines), and removes the duplicate inline script that Jupyter Book 1 registers on every
+page."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import shutil
 from pathlib import Path
 
 MATHJAX_SCRIPT = "mathjax/tex-mml-chtml.js"
+#: In the book's static folder: breaks or shrinks display maths that is wider than its box.
+FIT_MATHS_SCRIPT = "natsparse-maths.js"
 
 
 def mathjax_dir() -> Path:
@@ -59,8 +63,9 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
 
 
 def setup(app) -> dict:
-    """Sphinx entry point: point ``mathjax_path`` at a local copy of MathJax 3, and keep each
-    page's scripts free of duplicates."""
+    """Sphinx entry point: point ``mathjax_path`` at a local copy of MathJax 3, add the script
+    that fits wide display maths, and keep each page's scripts free of duplicates."""
+    app.add_js_file(FIT_MATHS_SCRIPT, loading_method="defer")
     app.connect("config-inited", _config_inited, priority=900)
     app.connect("build-finished", _build_finished)
     app.connect("html-page-context", _dedupe_scripts, priority=900)

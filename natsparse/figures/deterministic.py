@@ -1,8 +1,10 @@
 """Figures of the deterministic chapter (book/deterministic.md): tail mass and the gap bound.
 
     >>> from natsparse.figures.deterministic import tail_mass_curves
-    >>> tail_mass_curves({"row": [2.0, 1.0, 0.0]}).axes[0].get_xlabel()
-    'k (keys kept)'
+    >>> from natsparse.figures.style import unreadable
+    >>> fig = tail_mass_curves({"row": [2.0, 1.0, 0.0]})
+    >>> fig.axes[0].get_xlabel(), unreadable(fig)
+    ('k (keys kept)', [])
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import torch
 from natsparse.numeric import batched
 from natsparse.numeric.records import CheckRecord
 
-from .style import PALETTE, plt
+from .style import PALETTE, column_figsize, plt
 
 
 def tail_mass_curves(rows: Mapping[str, Sequence[float]]):
@@ -25,7 +27,7 @@ def tail_mass_curves(rows: Mapping[str, Sequence[float]]):
     (lem:max-weight) and 1 − k/n above (lem:tail-monotone). Right: τ_k on a log scale.
     τ is computed in float64 by `natsparse.numeric.batched.tail_mass` for every k at once.
     """
-    fig, (lin, log) = plt.subplots(1, 2, figsize=(9.2, 3.6), constrained_layout=True)
+    fig, (lin, log) = plt.subplots(1, 2, figsize=column_figsize(3.4), constrained_layout=True)
     for colour, (name, scores) in zip(PALETTE, rows.items(), strict=False):
         s = torch.as_tensor(np.asarray(scores, dtype=np.float64))
         n = s.numel()
@@ -40,10 +42,10 @@ def tail_mass_curves(rows: Mapping[str, Sequence[float]]):
     kk = np.arange(1, n_max + 1)
     lin.plot(kk, 1 - kk / n_max, color="0.4", lw=1, ls=":", label=f"$1-k/n$ (n={n_max})")
     lin.set(xlabel="k (keys kept)", ylabel="discarded mass $\\tau_k$", ylim=(-0.02, 1.02),
-            title="$\\tau_k$ between $1-k\\max a$ (dashed) and $1-k/n$")
+            title="between $1-k\\max a$ (dashed) and $1-k/n$")
     log.set(xlabel="k (keys kept)", ylabel="$\\tau_k$ (log scale)", title="$\\tau_k$ decays with k")
-    lin.legend(fontsize=8, loc="upper right")
-    log.legend(fontsize=8, loc="lower left")
+    lin.legend(loc="upper right")
+    log.legend(loc="lower left")
     return fig
 
 
@@ -52,7 +54,7 @@ def gap_bound_scatter(records: Sequence[CheckRecord]):
 
     Points on or above the diagonal mean the bound held; the diagonal is equality.
     """
-    fig, ax = plt.subplots(figsize=(5.6, 4.4), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=column_figsize(4.2), constrained_layout=True)
     names = sorted({r.name for r in records})
     lo = np.inf
     for colour, marker, name in zip(PALETTE, "os^D", names, strict=False):
@@ -67,5 +69,5 @@ def gap_bound_scatter(records: Sequence[CheckRecord]):
     ax.plot([lo, 1], [lo, 1], color="0.3", lw=1, ls="--", label="bound = $\\tau_k$")
     ax.set(xscale="log", yscale="log", xlabel="measured $\\tau_k$", ylabel="bound",
            title="lem:gap-bound: every point above the diagonal")
-    ax.legend(fontsize=8)
+    ax.legend()
     return fig
