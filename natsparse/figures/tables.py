@@ -121,9 +121,12 @@ def html_table(rows: Sequence[Mapping[str, object]], columns: Sequence[str] | No
     cols = list(columns or rows[0].keys())
     per_column = digits if isinstance(digits, Mapping) else {}
     default = digits if isinstance(digits, int) else 4
-    head = "".join(f"<th>{header(c)}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(_cell(r.get(c), c, per_column.get(c, default)) for c in cols) + "</tr>"
-                   for r in rows)
+    cells = [[_cell(r.get(c), c, per_column.get(c, default)) for c in cols] for r in rows]
+    number = "<td class='natsparse-num'>"
+    numeric = [all(row[j].startswith(number) for row in cells) for j in range(len(cols))]
+    head = "".join(f"<th class='natsparse-num'>{header(c)}</th>" if num else f"<th>{header(c)}</th>"
+                   for c, num in zip(cols, numeric, strict=True))
+    body = "".join("<tr>" + "".join(row) + "</tr>" for row in cells)
     return f"<table class='natsparse-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 

@@ -60,6 +60,12 @@ def test_columns_keep_numbers_on_one_line_and_status_words_neutral():
                       ("", "text")]
 
 
+def test_headers_of_number_columns_align_with_their_numbers():
+    table = html_table([{"n": 8, "relation": "L1 = 2*tau", "margin": "-1e-51"},
+                        {"n": 64, "relation": "TV = tau", "margin": None}])
+    assert "<th class='natsparse-num'>n</th><th>relation</th><th>margin</th>" in table
+
+
 def test_digits_per_column():
     table = html_table([{"a": 1 / 3, "b": 1 / 3}], digits={"a": 2})
     assert [text for _, text in _cells(table)] == ["0.33", "0.3333"]
@@ -68,6 +74,7 @@ def test_digits_per_column():
 def test_records_show_their_numbers_not_rounded_strings():
     recs = check_max_weight([1.0, 0.0, -1.0], k=1)
     table = records_html(recs, params=("k",))
-    assert "<th>k</th><th>relation</th><th>bound</th><th>measured</th><th>margin</th>" in table
+    assert re.search(r"<th[^>]*>k</th><th>relation</th><th[^>]*>bound</th><th[^>]*>measured</th>"
+                     r"<th[^>]*>margin</th>", table)
     assert "natsparse-failed" not in table  # every record passed
     assert not re.search(r"\de[-+]?\d", table) and "×10" in table  # no raw exponents
