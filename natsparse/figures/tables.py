@@ -3,8 +3,8 @@
 Each column is formatted for what it holds: integers as integers (``4096``, ``200,000``), other
 numbers with a few significant digits, in scientific notation ``−1.34×10⁻⁵¹`` on one line when
 they are tiny or huge (also when a chapter passes them as strings such as ``"-1.34e-51"``).
-Headers written like code or TeX read as text (``cp95_upper`` → "cp95 upper", ``e^{β²/2}`` →
-e<sup>β²/2</sup>). Yes/no/undecided are plain words; only a ``no`` in a verdict column
+Headers written like code or TeX read as text (``cp95_upper`` → "cp95 upper", and ``e^{β²/2}``
+gets a real superscript). Yes/no/undecided are plain words; only a ``no`` in a verdict column
 (``passed``, ``certified``) is shown as a failure.
 
     >>> from natsparse.figures.tables import records_html
