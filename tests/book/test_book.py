@@ -189,6 +189,8 @@ const out = {
       figure: i.closest('div.cell_output') !== null})),
   links: Array.from(document.querySelectorAll('svg.natsparse-blueprint a')).map(a => a.getAttribute('href')),
   text: (function() {""" + _VISIBLE_TEXT + """})(),
+  html_outputs: Array.from(document.querySelectorAll('div.cell_output .output.text_html')).map(
+      e => e.textContent).join('\\n'),
 };
 // display maths inside theorem boxes: its box, whether it scrolls, and what clips it
 out.maths = Array.from(document.querySelectorAll('div.proof mjx-container[display="true"]')).map(m => {
@@ -259,6 +261,7 @@ FIGURES = {"book/deterministic": (2, True), "book/gaussian": (3, True), "book/as
 STATUS_WORDS = {"yes", "no", "undecided", "stated", "encoded", "sampled", "verified", "proved",
                 "fully-proved", "certified: undecided", "vacuous: no"}
 NUMBER = re.compile(r"^[-−+]?(\d[\d,]*\.?\d*|\.\d+)(×10[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+|[eE][-+]?\d+)?%?$")
+RAW_JSON = re.compile(r'\{\s*"[^"]+"\s*:')
 RAW_EXPONENT = re.compile(r"^[-−+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
 
 
@@ -429,9 +432,10 @@ def table_problems(pages: dict[str, dict]) -> list[str]:
                 if NUMBER.match(cell["text"]) and cell["lines"] > 1:
                     out.append(f"{where}, column {cell['col']!r}: number {cell['text']!r} wraps "
                                f"onto {cell['lines']} lines")
-        if '{"' in info["text"]:
-            at = info["text"].index('{"')
-            out.append(f"{page}: raw JSON in the text: {info['text'][at:at + 60]!r}")
+        blob = RAW_JSON.search(info["html_outputs"])
+        if blob:
+            at = blob.start()
+            out.append(f"{page}: raw JSON in an output: {info['html_outputs'][at:at + 60]!r}")
     return out
 
 
