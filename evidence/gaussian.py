@@ -112,6 +112,37 @@ def _sparse_evidence() -> Outcome:
     return _rate_outcome("#{a_j > eps} > k", fails)
 
 
+@cache
+def sharp_k(beta: float) -> dict:
+    """thm:sparse-whp-sharp at (WHP_N, beta, WHP_EPS, DELTA)."""
+    from natsparse.numeric import sharp
+
+    return sharp.sparse_whp_sharp(WHP_N, beta, WHP_EPS, DELTA)
+
+
+@register("thm:sparse-whp-sharp", level="sampled", tool="monte-carlo",
+          domain=_WHP_DOMAIN + "; a k 20% below the bound must be rejected", scope=_WHP_SCOPE)
+def _sharp_evidence() -> Outcome:
+    """Valid (the failure rate at the sharp k is not rejected) and sharp enough to tell constants
+    apart: at every beta whose k is >= 5, k' = floor(0.8 k) is rejected (CP lower bound at
+    FALSE_ALARM above delta), so a bound 20% too low could not pass."""
+    from natsparse.numeric import montecarlo as MC
+    from natsparse.numeric import stats
+
+    name = MC.count_eps_name(WHP_EPS)
+    fails, lines, ok = {}, [], True
+    for b in WHP_BETAS:
+        summ, k = whp_run(b)["summary"], sharp_k(b)["k"]
+        fails[f"{b} (k={k})"] = summ.exceed(name, k)
+        if k >= 5:
+            low = math.floor(0.8 * k)
+            r = stats.check_rate_at_most(summ.exceed(name, low), WHP_ROWS, DELTA, FALSE_ALARM)
+            ok &= r.rejected
+            lines.append(f"beta={b}: k'={low} {'rejected' if r.rejected else 'NOT rejected'}")
+    out = _rate_outcome("#{a_j > eps} > sharp k", fails)
+    return Outcome(out.passed and ok, out.detail + "; 20% lower: " + ", ".join(lines))
+
+
 @register("thm:error-whp", level="sampled", tool="monte-carlo",
           domain=_WHP_DOMAIN, scope=_WHP_SCOPE)
 def _error_evidence() -> Outcome:

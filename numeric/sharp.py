@@ -47,10 +47,10 @@ from .validate import as_nonnegative, as_open_unit, as_positive_int
 CELLS = 64
 #: the float search's coarse grid of log(lambda), refined to +-REFINE around its best point
 #: (any lambda is valid; the grids only pick a good one)
-LOG_LAMBDA = np.arange(-16.0, 10.0, 0.5)
-REFINE = 0.5
+LOG_LAMBDA = np.arange(-16.0, 10.0, 1.0)
+REFINE = 1.0
 #: nodes of the float quadrature that picks lambda (not part of the certificate)
-NODES = 1000
+NODES = 600
 #: the sharp bound is evaluated for n up to this (binomial tails and cells are O(1) each, but the
 #: float search and arb's incomplete beta are only exercised this far)
 SHARP_N_MAX = 10**7
@@ -98,7 +98,7 @@ def _log_g(u: float, n: int, k: int, b: float, c: float) -> tuple[float, float]:
 
     coarse = exponent(LOG_LAMBDA)
     centre = LOG_LAMBDA[int(np.argmin(coarse))]
-    fine = centre + np.linspace(-REFINE, REFINE, 17)
+    fine = centre + np.linspace(-REFINE, REFINE, 17)             # steps of REFINE / 8
     expo = exponent(fine)
     i = int(np.argmin(expo))
     return min(0.0, float(expo[i])), float(np.exp(fine[i]))

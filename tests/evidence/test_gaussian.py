@@ -44,7 +44,8 @@ def test_collapse_regime_keeps_mass_on_the_top_weights():
 
 @pytest.mark.parametrize("rid", ["lem:conditional-gaussian", "lem:lognormal-tilt", "prop:k-eps-rule",
                                  "lem:partition-lower", "lem:count-upper", "thm:sparse-whp", "thm:error-whp",
-                                 "thm:nC-sufficient", "thm:polylog-insufficient", "cor:adaptive-window",
+                                 "thm:sparse-whp-sharp", "thm:nC-sufficient", "thm:polylog-insufficient",
+                                 "cor:adaptive-window",
                                  "prop:norm-sparsity", "prop:phase-diagram", "exp:k-eps-scaling",
                                  "exp:adaptive-vs-fixed", "exp:whp-frequency"])
 def test_registered_monte_carlo_evidence_passes(rid):
@@ -64,6 +65,14 @@ def test_what_is_proved_and_what_is_not():
     assert levels == {"lem:lognormal-tilt": {"proved"}, "lem:conditional-gaussian": {"verified"},
                       "prop:norm-sparsity": {"proved"}}
     for rid in ("prop:k-eps-rule", "thm:nC-sufficient", "thm:polylog-insufficient", "prop:phase-diagram",
-                "thm:sparse-whp", "thm:error-whp", "cor:adaptive-window"):
+                "thm:sparse-whp", "thm:error-whp", "cor:adaptive-window", "thm:sparse-whp-sharp"):
         assert all(e.level == "sampled" for e in all_evidence(rid)), rid
         assert status(rid) in ("encoded", "sampled"), rid
+
+
+@pytest.mark.parametrize("factor", [0.6, 1.5])
+def test_sharp_evidence_tells_constants_apart(monkeypatch, factor):
+    """A sharp k 40% too low fails the rate check; one 50% too high fails the 20%-lower check."""
+    true_k = {b: GE.sharp_k(b)["k"] for b in GE.WHP_BETAS}
+    monkeypatch.setattr(GE, "sharp_k", lambda b: {"k": int(factor * true_k[b])})
+    assert not GE._sharp_evidence().passed
