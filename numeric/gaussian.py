@@ -25,6 +25,7 @@ from .validate import as_k_of, as_nonnegative, as_open_unit, as_positive_int, as
 
 DPS = 30
 GRID = 160
+GRID_STEP = mpmath.mpf(1) / 8
 EXACT_N_MAX = 2**40
 DEFAULT_DELTA = 1e-4
 
@@ -181,14 +182,19 @@ def phase_exponent(gamma) -> dict:
 # --- lem:partition-lower --------------------------------------------------------------------
 
 def truncation_grid(n: int, b, delta) -> list:
-    """Truncation levels c = beta u, u on [-6, max(2 beta, sqrt(2 ln(n/delta))) + 6] (GRID points).
+    """Truncation levels c = beta u, u on [-6, max(2 beta, sqrt(2 ln(n/delta))) + 6]: at least GRID
+    points and spacing at most GRID_STEP in u, so the grid refines as beta grows (the asymptotic proof
+    of thm:nC-sufficient needs a level c = beta^2 + y beta for every y up to O(1), whatever beta).
 
     >>> grid = truncation_grid(1000, mpmath.mpf(1), 1e-4)
     >>> len(grid), mpmath.nstr(grid[0], 6), mpmath.nstr(grid[-1], 6)
     (160, '-6.0', '11.6777')
+    >>> len(truncation_grid(10**1000, beta_of_gamma(10**1000, 0.99), 1e-4))
+    1178
     """
     hi = max(2 * b, mpmath.sqrt(2 * mpmath.log(n / mpmath.mpf(delta)))) + 6
-    return [b * (-6 + (hi + 6) * i / (GRID - 1)) for i in range(GRID)]
+    points = max(GRID, int(mpmath.ceil((hi + 6) / GRID_STEP)) + 1)
+    return [b * (-6 + (hi + 6) * i / (points - 1)) for i in range(points)]
 
 
 def maurer_term(n: int, b, delta, c):

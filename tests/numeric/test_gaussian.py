@@ -410,3 +410,17 @@ def test_whp_frequency_at_the_papers_delta(n, beta, eps):
           f"quantile={summ.quantile(name, 1 - delta)} failures={fails}/{summ.trials} "
           f"CP95 upper={r.upper95:.2g}")
     assert summ.trials >= min(WHP_ROWS, 100_000)
+
+
+def test_truncation_grid_refines_with_beta():
+    """Spacing <= 1/8 in u = c/beta at every beta, so L/E Z rises towards 1 at gamma = 0.99 (the grid of
+    160 fixed points had spacing ~beta/80 and L/E Z fell: 0.29 at 1e30, 0.009 at 1e30000)."""
+    for nn, g in [(4096, 0.5), (10**30, 0.9), (10**3000, 0.99)]:
+        b = G.beta_of_gamma(nn, g)
+        us = [c / b for c in G.truncation_grid(nn, b, 1e-4)]
+        assert max(y - x for x, y in zip(us, us[1:], strict=False)) <= G.GRID_STEP * (1 + 1e-20)
+    ratio = {}
+    for nn in (10**30, 10**3000):
+        b = G.beta_of_gamma(nn, 0.99)
+        ratio[nn] = G.partition_lower(nn, b, 1e-4)["L"] / (nn * mpmath.exp(b**2 / 2))
+    assert ratio[10**30] < ratio[10**3000] and ratio[10**3000] > 0.5
