@@ -100,15 +100,34 @@ def upward_norm(t: torch.Tensor, dim: int = -1) -> torch.Tensor:
     return n * (1 + 2 * float(gamma(d + 2, 2.0**-53)))
 
 
-def error_bound(*, row_max: torch.Tensor, l_kept: torch.Tensor, l_drop: torch.Tensor,
-                n_vis: torch.Tensor, kept: torch.Tensor, vmax: torch.Tensor, qnorm: torch.Tensor,
-                kmax: torch.Tensor, scale: float, dim: int, dim_v: int, compute_dtype: torch.dtype,
-                out_dtype: torch.dtype, float_mask: bool, u_dot: float) -> torch.Tensor:
-    """Per-row float64 bound on ‖out − o‖₂ (module docstring; all tensors broadcast together).
+class Terms(NamedTuple):
+    """The parts of the certificate per row (float64): τ_up = τ̃ + ρ_τ ≥ τ, ρ_o ≥ ‖out − ô‖₂, and
+    vmax ≥ max_{j visible}‖v_j‖₂; error_bound = (2·τ_up·vmax + ρ_o)·SAFETY."""
+
+    tau_up: torch.Tensor
+    rho_o: torch.Tensor
+    vmax: torch.Tensor
+
+    def bound(self) -> torch.Tensor:
+        """error_bound = (2·τ_up·vmax + ρ_o)·SAFETY (thm:certificate-rounding)."""
+        return (2 * self.tau_up * self.vmax + self.rho_o) * SAFETY
+
+
+def error_bound(**kw) -> torch.Tensor:
+    """Per-row float64 bound on ‖out − o‖₂: ``certificate_terms(**kw).bound()``."""
+    return certificate_terms(**kw).bound()
+
+
+def certificate_terms(*, row_max: torch.Tensor, l_kept: torch.Tensor, l_drop: torch.Tensor,
+                      n_vis: torch.Tensor, kept: torch.Tensor, vmax: torch.Tensor, qnorm: torch.Tensor,
+                      kmax: torch.Tensor, scale: float, dim: int, dim_v: int, compute_dtype: torch.dtype,
+                      out_dtype: torch.dtype, float_mask: bool, u_dot: float) -> Terms:
+    """Per-row :class:`Terms` of the bound on ‖out − o‖₂ (module docstring; tensors broadcast).
 
     row_max, l_kept, l_drop: the backend's own row max and sums; n_vis, kept: visible and kept
     counts; vmax, qnorm, kmax: upper bounds on max_{j visible}‖v_j‖₂, ‖q_i‖₂ and max_j‖k_j‖₂.
-    Rows with n_vis = 0 (every key masked) get 0: their output is the exact 0 by convention.
+    Rows with n_vis = 0 (every key masked) get 0 everywhere: their output is the exact 0 by
+    convention.
     """
     f64 = torch.float64
     u = unit_roundoff(compute_dtype)
@@ -143,5 +162,7 @@ def error_bound(*, row_max: torch.Tensor, l_kept: torch.Tensor, l_drop: torch.Te
     rho_rel = (2 * r2 + 2 * n_s * c2 + 2 * eps_e + 2 * n_s * c1 + sums
                + (eps_div + u_out * (1 + eps_div)) * (1 + sums))
     rho_abs = math.sqrt(dim_v) * (tiny * (1 + u_out) + t_out)
-    bound = (2 * tau_up * vmax + rho_rel * vmax + rho_abs) * SAFETY
-    return torch.where(n_v > 0, bound, torch.zeros_like(bound))
+    zero = torch.zeros_like(tau_up)
+    seen = n_v > 0
+    return Terms(torch.where(seen, tau_up, zero), torch.where(seen, rho_rel * vmax + rho_abs, zero),
+                 torch.where(seen, vmax, zero))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from . import validate
-from .certificate import error_bound, unit_roundoff, upward_norm
+from .certificate import certificate_terms, unit_roundoff, upward_norm
 from .reference import attention_reference
 from .stats import AttentionStats
 
@@ -91,16 +91,13 @@ def _differentiable(q, k, v, mask, keep, scale):
     return torch.matmul(w.reshape(B, Hkv, -1, N), v).view(B, Hq, M, v.shape[-1])
 
 
-def _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, *, top_k=None,
-         eps=None, max_tail=None, return_stats, check_finite, backend):
+def _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, *, mode, param,
+         return_stats, check_finite, backend, want_terms=False):
     enable_gqa = validate.check_flag("enable_gqa", enable_gqa)
     Hq, Hkv, M, N, D, Dv = validate.check_qkv(query, key, value, enable_gqa=enable_gqa)
-    if eps is not None:
-        eps = validate.check_eps(eps)
-    elif max_tail is not None:
-        max_tail = validate.check_max_tail(max_tail)
-    else:
-        top_k = validate.check_top_k(top_k, N)
+    top_k = validate.check_top_k(param, N) if mode == "top_k" else None
+    eps = validate.check_eps(param) if mode == "eps" else None
+    max_tail = validate.check_max_tail(param) if mode == "max_tail" else None
     validate.check_dropout(dropout_p)
     scale = validate.check_scale(scale, D)
     is_causal = validate.check_flag("is_causal", is_causal)
@@ -126,7 +123,7 @@ def _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, 
         _check_counts(rows.kept, rows.n_vis, top_k)
         G = Hq // Hkv
         kmax = upward_norm(k).amax(-1)[:, :, None].expand(-1, -1, G).reshape(-1, Hq, 1)
-        bound = error_bound(
+        terms = certificate_terms(
             **rows._asdict(), qnorm=upward_norm(q), kmax=kmax, scale=scale, dim=D, dim_v=Dv,
             compute_dtype=tau.dtype, out_dtype=out.dtype,
             float_mask=mask is not None and mask.dtype != torch.bool, u_dot=_matmul_roundoff(query, name))
@@ -137,8 +134,33 @@ def _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, 
     out = out.reshape(*shape, Dv)
     if not return_stats:
         return out
-    stats = AttentionStats(*(t.reshape(shape) for t in (tau, lse_all, lse_kept, rows.kept, bound)))
+    stats = AttentionStats(*(t.reshape(shape) for t in (tau, lse_all, lse_kept, rows.kept, terms.bound())))
+    if want_terms:
+        return out, stats, type(terms)(*(t.reshape(shape) for t in terms))
     return out, stats
+
+
+def certificate_terms_of(fn, query, key, value, *args, **kw):
+    """``fn(query, key, value, ..., return_stats=True)`` for one of the public functions, plus the
+    :class:`~natsparse.kernels.certificate.Terms` of each row's error_bound (for audits that check
+    the registry's formula of thm:certificate-rounding term by term).
+
+    >>> x = torch.ones(1, 1, 2, 2)
+    >>> out, st, terms = certificate_terms_of(topk_attention, x, x, x, top_k=2)  # keeps all: τ_up = 0
+    >>> bool(torch.equal(terms.bound(), st.error_bound)), terms.tau_up.tolist()
+    (True, [[[0.0, 0.0]]])
+    """
+    modes = {topk_attention: "top_k", threshold_attention: "eps", mass_attention: "max_tail"}
+    mode = modes[fn]
+    param = kw.pop(mode)
+    names = ("attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa")
+    sdpa = dict(zip(names, args, strict=False)) | {n: kw.pop(n) for n in names if n in kw}
+    defaults = dict(attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False)
+    a = defaults | sdpa
+    return _run(query, key, value, a["attn_mask"], a["dropout_p"], a["is_causal"], a["scale"],
+                a["enable_gqa"], mode=mode, param=param, return_stats=True,
+                check_finite=kw.pop("check_finite", True), backend=kw.pop("backend", "auto"),
+                want_terms=True, **kw)
 
 
 def topk_attention(
@@ -186,8 +208,8 @@ def topk_attention(
     >>> bool(torch.linalg.vector_norm(dense - out, dim=-1) <= st.error_bound)
     True
     """
-    return _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, top_k=top_k,
-                return_stats=return_stats, check_finite=check_finite, backend=backend)
+    return _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, mode="top_k",
+                param=top_k, return_stats=return_stats, check_finite=check_finite, backend=backend)
 
 
 def threshold_attention(
@@ -220,8 +242,8 @@ def threshold_attention(
     >>> round(st.tail_mass.item(), 4), bool(st.tail_mass.item() < 1 * 0.1)
     (0.0159, True)
     """
-    return _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, eps=eps,
-                return_stats=return_stats, check_finite=check_finite, backend=backend)
+    return _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, mode="eps",
+                param=eps, return_stats=return_stats, check_finite=check_finite, backend=backend)
 
 
 def mass_attention(
@@ -255,5 +277,5 @@ def mass_attention(
     ...  for t in (0.02, 0.2)]
     [2, 1]
     """
-    return _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, max_tail=max_tail,
-                return_stats=return_stats, check_finite=check_finite, backend=backend)
+    return _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, mode="max_tail",
+                param=max_tail, return_stats=return_stats, check_finite=check_finite, backend=backend)

@@ -202,8 +202,10 @@ def _sparse_attn_fwd(
     l_all = l_kept + l_drop
     stat = pid_bh * M + offs_m
     tl.store(Tau + stat, tl.where(l_all > 0, l_drop / tl.where(l_all > 0, l_all, 1.0), 0.0), mask=row_ok)
-    tl.store(LseAll + stat, m_i + tl.log(l_all), mask=row_ok)
-    tl.store(LseKept + stat, m_i + tl.log(l_kept), mask=row_ok)
+    tl.store(LseAll + stat, tl.where(l_all > 0, m_i + tl.log(tl.where(l_all > 0, l_all, 1.0)),
+                                     float("-inf")), mask=row_ok)
+    tl.store(LseKept + stat, tl.where(l_kept > 0, m_i + tl.log(tl.where(l_kept > 0, l_kept, 1.0)),
+                                      float("-inf")), mask=row_ok)
     tl.store(RowMax + stat, m_i, mask=row_ok)
     tl.store(LKept + stat, l_kept, mask=row_ok)
     tl.store(LDrop + stat, l_drop, mask=row_ok)

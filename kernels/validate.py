@@ -216,17 +216,17 @@ def check_values(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float
     Traceback (most recent call last):
     ...
     ValueError: scale*max|q_i|*max|k_j| = 2e+40 must be below the float32 maximum so that ...
-    >>> check_values(x, x, x * float("nan"), 1.0)
+    >>> check_values(x, x, x * float("nan"), 1.0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: v must contain only finite values (no NaN or Inf); pass check_finite=False to skip this check
+    ValueError: value must contain only finite values (no NaN or Inf); pass check_finite=False ...
     """
     if attn_mask is not None and attn_mask.dtype != torch.bool:
         if bool(torch.isnan(attn_mask).any() | (attn_mask == math.inf).any()):
             raise ValueError("attn_mask must not contain NaN or +inf (−inf masks a key); "
                              "pass check_finite=False to skip this check")
     if q.dtype == torch.float64:
-        for name, t in (("q", q), ("k", k), ("v", v)):
+        for name, t in (("query", q), ("key", k), ("value", v)):
             if not bool(torch.isfinite(t).all()):
                 raise ValueError(_nonfinite(name))
         return
@@ -234,7 +234,7 @@ def check_values(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float
     # a NaN/Inf, since float64 cannot overflow on float32/16 inputs.
     qn, kn = (torch.linalg.vector_norm(t, dim=-1, dtype=torch.float64).max() for t in (q, k))
     vmax = v.abs().max().double()
-    for name, x in (("q", qn), ("k", kn), ("v", vmax)):
+    for name, x in (("query", qn), ("key", kn), ("value", vmax)):
         if not math.isfinite(float(x)):
             raise ValueError(_nonfinite(name))
     bound = abs(scale) * float(qn) * float(kn)

@@ -1,13 +1,17 @@
 """THEORY.md "Definitions": attention, top-k attention, tail mass, (eps,k)-sparsity,
-threshold attention and the sparsity loss, each with its defining SymPy equation; and
-mass-target attention, which is only stated so far (no SymPy equation, no evidence)."""
+threshold attention, mass-target attention and the sparsity loss, each with its defining SymPy
+equation or relations."""
 
 import sympy as sp
 
 from .result import Result
-from .symbols import LSE, L_k, a, a_hat, eps, i, j, k, m, n, o, o_hat, one_S, s, tau, v
+from .symbols import LSE, L_k, a, a_hat, eps, err, i, j, k, m, n, o, o_hat, one_S, s, tau, v, v_max
 
 _Z = sp.Sum(sp.exp(s[i]), (i, 1, n))
+# def:mass-attention's own quantities: the tail target eta (max_tail) and tau_{k-1}, the tail of the
+# top-(k-1) set (tau_0 = 1: the empty set drops everything), which minimality says exceeds eta.
+eta = sp.Symbol("eta", nonnegative=True)
+tau_prev = sp.Symbol("tau_{k-1}", nonnegative=True)
 
 DEFINITIONS = [
     Result(
@@ -65,9 +69,12 @@ DEFINITIONS = [
         r"k^*(s,\eta) = \min\{k : \tau_k(s)\le\eta\},\quad S = \operatorname{top}_{k^*}(s),\quad "
         r"\|o-\hat o\|\le 2\eta\max_j\|v_j\|\qquad (0\le\eta<1)",
         ("companion",),
+        # k = k*: tau_k <= eta (within the target) and tau_{k-1} > eta (minimal), then the error bound.
+        formula=sp.Tuple(sp.Le(tau, eta), sp.Gt(tau_prev, eta), sp.Le(err, 2 * eta * v_max)),
+        hypotheses=(sp.Lt(eta, 1),),
         uses=("def:topk-attention", "def:tail-mass", "lem:tail-monotone", "thm:output-error"),
-        notes="Stated only: no SymPy encoding and no registered evidence yet, so nothing about it has "
-              "been checked. A later issue encodes and checks it.",
+        notes="tau_{k-1} is the tail of the top-(k-1) set, tau_0 = 1; the kernels' mass_attention "
+              "implements it (minimal for the scores it computed; its error_bound covers the rest).",
     ),
     Result(
         "def:sparsity-loss", "definition", "Sparsity loss",

@@ -26,7 +26,7 @@ DEMO = "lem:mutation-demo"
 #: the deterministic lemmas and theorems: the ids the gate guards
 DETERMINISTIC = ["lem:tail-identity", "lem:output-factorization", "thm:output-error", "lem:worst-case-error",
                  "lem:eps-k-tail", "lem:gap-bound", "lem:topk-optimal", "lem:tail-monotone", "lem:max-weight",
-                 "lem:loss-gradient", "thm:threshold-error"]
+                 "lem:loss-gradient", "thm:threshold-error", "thm:certificate-rounding"]
 
 
 def kinds(rel, **kw):
@@ -263,7 +263,7 @@ def test_audit_exits_0_when_every_false_mutant_is_killed(demo, monkeypatch, caps
     (["lem:gap-bound", "--all"], "exactly one of them"),
     (["--deterministic", "--all"], "exactly one of them"),
     (["lem:gap-bund"], "unknown result id 'lem:gap-bund'"),
-    (["def:mass-attention"], "has no formula to mutate"),
+    (["exp:sparse-inference"], "has no formula to mutate"),
 ])
 def test_audit_bad_input_is_one_line_and_exit_2(monkeypatch, capsys, argv, message):
     code, _, err = audit(monkeypatch, capsys, *argv)

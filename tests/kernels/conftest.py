@@ -1,4 +1,5 @@
-"""Poisoning for every kernel test (DESIGN.md "Tests"): each backend output starts NaN-filled."""
+"""Poisoning for every kernel test (DESIGN.md "Tests"): each backend output starts NaN-filled
+(integer outputs, the counts, start at -1)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ def poisoned(monkeypatch):
     handed_out: list[torch.Tensor] = []
 
     def nan_empty(shape, dtype, device):
-        t = torch.full(shape, float("nan"), dtype=dtype, device=device)
+        fill = float("nan") if dtype.is_floating_point else -1
+        t = torch.full(shape, fill, dtype=dtype, device=device)
         handed_out.append(t)
         return t
 
