@@ -1,6 +1,6 @@
 """`natsparse audit`: the mutation gate. Do the checks catch false variants of each formula?
 
-    natsparse audit [ID ...] [--deterministic | --all] [--json OUT] [--dependents]
+    natsparse audit [ID ...] [--deterministic | --all] [--json [PATH]] [--dependents]
 
 For each result, every mutant of its formula (constants scaled by 0.9 and 1.1, additive terms dropped,
 delta doubled and halved for probabilistic results, relations flipped) is put in the registry in turn
@@ -21,17 +21,17 @@ Building the parser imports nothing heavy; SymPy, the evidence and rich load whe
 from __future__ import annotations
 
 import argparse
-import json
+
+from natsparse import cli_common as cc
 
 
 def _ids(args) -> list[str]:
     """The ids to audit, from exactly one of: ids, --deterministic, --all."""
-    from natsparse.cli import UsageError
     from natsparse.evidence import mutation
     from natsparse.proofs import get
 
     if sum((bool(args.ids), args.deterministic, args.all)) != 1:
-        raise UsageError("give result ids, --deterministic or --all (exactly one of them)")
+        raise cc.UsageError("audit: give result ids, --deterministic or --all (exactly one of them)")
     if args.deterministic:
         return mutation.deterministic_ids()
     if args.all:
@@ -41,9 +41,9 @@ def _ids(args) -> list[str]:
         try:
             r = get(rid)
         except KeyError as exc:
-            raise UsageError(exc.args[0]) from None
+            raise cc.UsageError(exc.args[0]) from None
         if r.formula is None:
-            raise UsageError(f"{rid} has no formula to mutate (it is only stated)")
+            raise cc.UsageError(f"audit: {rid} has no formula to mutate (it is only stated)")
         out.append(r.id)
     return out
 
@@ -90,15 +90,10 @@ def cmd_audit(args) -> int:
     from natsparse.evidence import mutation
 
     ids = _ids(args)
-    report = mutation.run_gate(ids, progress=args.progress, with_dependents=args.dependents)
-    if args.json == "-":
-        print(json.dumps(report, indent=1))
-    else:
+    report = mutation.run_gate(ids, progress=args.progress and args.json != "-",
+                               with_dependents=args.dependents)
+    if not cc.emit_json(args, report):
         _print(report)
-        if args.json:
-            with open(args.json, "w", encoding="utf-8") as fh:
-                json.dump(report, fh, indent=1)
-                fh.write("\n")
     return 0 if report["gate"]["passed"] else 1
 
 
@@ -110,8 +105,7 @@ def add_parsers(subparsers) -> None:
     s.add_argument("--deterministic", action="store_true",
                    help="the definitions and deterministic results with a formula (the gated ones)")
     s.add_argument("--all", action="store_true", help="every result with a formula")
-    s.add_argument("--json", metavar="OUT",
-                   help="also write the report as JSON to OUT ('-': print it instead of the table)")
+    cc.add_json(s, "the report")
     s.add_argument("--dependents", action="store_true",
                    help="also try each surviving mutant on the results that use it (information only)")
     s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,

@@ -57,10 +57,15 @@ class UsageError(Exception):
 
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose parse errors raise UsageError (one line, exit 2) instead of printing
-    the usage; `add_subparsers` makes its subparsers of the same class."""
+    the usage, prefixed by the subcommand (`simulate: argument --delta: ...`) and followed by
+    `hint` when set (what to try instead); `add_subparsers` makes its subparsers of this class."""
+
+    hint = ""
 
     def error(self, message: str):
-        raise UsageError(f"{self.prog}: {message}")
+        where = self.prog.removeprefix("natsparse").strip()
+        hint = f" ({self.hint})" if self.hint else ""
+        raise UsageError(f"{where + ': ' if where else ''}{message}{hint}")
 
 
 def main_guard(run, argv) -> int:
@@ -162,11 +167,15 @@ def folder(option: str):
 
 
 def json_target(raw: str) -> str:
-    """The --json value: '-' (stdout) or a file path whose folder exists and is writable."""
+    """The --json value: '-' (stdout) or a file path that can be written (its folder exists and is
+    writable, or can be created inside a writable one); checked before any work is done."""
     if raw == "-":
         return raw
-    parent = Path(raw).parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK) or Path(raw).is_dir():
+    path = Path(raw)
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if path.is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK):
         raise argparse.ArgumentTypeError(f"expected '-' or a file path in a writable folder, got {raw!r}")
     return raw
 
@@ -201,6 +210,7 @@ def emit_json(args, report) -> bool:
         print(text)
         return True
     try:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
         Path(target).write_text(text + "\n", encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"--json: cannot write {target!r} ({exc.strerror})") from None

@@ -1,13 +1,15 @@
 """`natsparse condense`: condensation training (exp:condensation) from the command line.
 
     natsparse condense train --out DIR [--lam L] [--k K | --alpha A --exponent C] [--steps N] ...
-    natsparse condense eval DIR [--json OUT]
-    natsparse condense experiment --runs DIR --json OUT [--quick]
+    natsparse condense eval DIR [--json [PATH]]
+    natsparse condense experiment --runs DIR [--json [PATH]] [--quick]
 
 `train` trains one byte-level GPT with L_LM + lambda L_k into DIR (resumable: run it again with the same
 DIR after an interruption); `eval` evaluates a trained run; `experiment` trains and evaluates the default
 set of runs (lambda = 0, 0.1, 0.3, 1 at k = 8, and lambda = 0.3 with k = ceil(n^0.5)) and writes the
-JSON report the book shows. Building the parser imports nothing heavy; torch, the experiments and
+JSON report the book shows. `--json` prints the evaluation (or the report) as JSON instead of the
+tables, `--json PATH` writes it to PATH (natsparse.cli_common's convention, on all three).
+Building the parser imports nothing heavy; torch, the experiments and
 rich load when a command runs.
 """
 
@@ -19,6 +21,8 @@ import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from natsparse import cli_common as cc
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -79,7 +83,8 @@ def cmd_train(args) -> int:
     model, _, _ = load_model(args.out)
     ev = evaluate(model, cfg, corpus)
     Path(args.out, "eval.json").write_text(json.dumps(ev, indent=1) + "\n")
-    _print_eval(ev, f"{args.out} ({log['seconds']:.0f} s of training)")
+    if not cc.emit_json(args, ev):
+        _print_eval(ev, f"{args.out} ({log['seconds']:.0f} s of training)")
     return 0
 
 
@@ -89,9 +94,8 @@ def cmd_eval(args) -> int:
 
     model, cfg, _ = load_model(args.run)
     ev = evaluate(model, cfg, _corpus(args.text))
-    if args.json:
-        Path(args.json).write_text(json.dumps(ev, indent=1) + "\n")
-    _print_eval(ev, str(args.run))
+    if not cc.emit_json(args, ev):
+        _print_eval(ev, str(args.run))
     return 0
 
 
@@ -105,9 +109,13 @@ def cmd_experiment(args) -> int:
     command = "natsparse " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     try:
         report = run_experiment(args.runs, base=QUICK_BASE if args.quick else None, corpus=_corpus(args.text),
-                                json_path=args.json, command=command, progress=args.progress)
+                                json_path=None if args.json == "-" else args.json, command=command,
+                                progress=args.progress and args.json != "-")
     except KeyboardInterrupt as exc:
         return _interrupted(exc)
+    if args.json == "-":
+        cc.emit_json(args, report)
+        return 0
     t = Table(title=f"exp:condensation ({report['corpus']})")
     t.add_column("run", no_wrap=True, min_width=max(len(r["name"]) for r in report["runs"]))
     for col in ("train s", "ppl dense", "ppl top-k", "k", "mean tau_k", "violations"):
@@ -127,27 +135,38 @@ def add_parsers(subparsers) -> None:
                               description=__doc__.splitlines()[0])
     sub = c.add_subparsers(dest="condense_command", required=True)
     t = sub.add_parser("train", help="train (or resume) one run into --out, then evaluate it")
-    t.add_argument("--out", required=True, help="run folder: checkpoint.pt, log.json, eval.json")
-    t.add_argument("--lam", type=float, default=0.0, help="weight lambda of L_k (>= 0; default 0)")
-    t.add_argument("--k", type=int, default=8, help="top-k of L_k and of top-k inference (default 8)")
-    t.add_argument("--alpha", type=float, help="per-row k = ceil(alpha n^exponent) instead of --k")
-    t.add_argument("--exponent", type=float, help="the exponent C of the per-row rule, in [0, 1]")
-    t.add_argument("--steps", type=int, default=800, help="optimiser steps (default 800)")
-    t.add_argument("--batch", type=int, default=32, help="windows per step (default 32)")
-    t.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (default 3e-3)")
-    t.add_argument("--seed", type=int, default=0, help="seed of weights and batches (default 0)")
-    t.add_argument("--context", type=int, default=128, help="context length (default 128)")
-    t.add_argument("--layers", type=int, default=4, help="layers (default 4)")
-    t.add_argument("--heads", type=int, default=4, help="heads per layer (default 4)")
-    t.add_argument("--width", type=int, default=128, help="model width (default 128)")
+    t.add_argument("--out", required=True, type=cc.folder("--out"),
+                   help="run folder (created if needed): checkpoint.pt, log.json, eval.json")
+    t.add_argument("--lam", type=cc.real(0, closed_lo=True), default=0.0,
+                   help="weight lambda of L_k (a real number >= 0; default 0)")
+    t.add_argument("--k", type=cc.integer(1), default=8,
+                   help="top-k of L_k and of top-k inference (an integer >= 1; default 8)")
+    t.add_argument("--alpha", type=cc.real(0), help="per-row k = ceil(alpha n^exponent) instead of --k (> 0)")
+    t.add_argument("--exponent", type=cc.real(0, 1, closed_lo=True, closed_hi=True),
+                   help="the exponent C of the per-row rule, in [0, 1] (with --alpha)")
+    t.add_argument("--steps", type=cc.integer(1), default=800,
+                   help="optimiser steps (an integer >= 1; default 800)")
+    t.add_argument("--batch", type=cc.integer(1), default=32,
+                   help="windows per step (an integer >= 1; default 32)")
+    t.add_argument("--lr", type=cc.real(0), default=3e-3, help="peak learning rate (> 0; default 3e-3)")
+    t.add_argument("--seed", type=cc.integer(0), default=0, help="seed of weights and batches (default 0)")
+    t.add_argument("--context", type=cc.integer(1), default=128,
+                   help="context length (an integer >= 1; default 128)")
+    t.add_argument("--layers", type=cc.integer(1), default=4, help="layers (an integer >= 1; default 4)")
+    t.add_argument("--heads", type=cc.integer(1), default=4,
+                   help="heads per layer (an integer >= 1; default 4)")
+    t.add_argument("--width", type=cc.integer(1), default=128,
+                   help="model width (an integer >= 1, a multiple of --heads; default 128)")
+    cc.add_json(t, "the evaluation")
     t.set_defaults(func=cmd_train)
     e = sub.add_parser("eval", help="evaluate a trained run: perplexity dense and top-k, tau_k, k_eps")
     e.add_argument("run", help="a run folder or checkpoint file")
-    e.add_argument("--json", metavar="OUT", help="write the evaluation to OUT")
+    cc.add_json(e, "the evaluation")
     e.set_defaults(func=cmd_eval)
     x = sub.add_parser("experiment", help="train and evaluate the default runs; write the JSON report")
-    x.add_argument("--runs", required=True, help="folder for the run folders (resumable)")
-    x.add_argument("--json", metavar="OUT", help="write the report to OUT")
+    x.add_argument("--runs", required=True, type=cc.folder("--runs"),
+                   help="folder for the run folders (created if needed; resumable)")
+    cc.add_json(x, "the report")
     x.add_argument("--quick", action="store_true", help="a tiny model and 30 steps: a smoke run")
     x.set_defaults(func=cmd_experiment)
     for s in (t, e, x):

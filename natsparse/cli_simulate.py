@@ -1,6 +1,6 @@
 """`natsparse simulate`: a seeded Monte Carlo run of the Gaussian model, with its bounds.
 
-    natsparse simulate --n 4096 --beta 2 --eps 1e-3 --k 16 64 --trials 100000 [--json] [--seed 0]
+    natsparse simulate --n 4096 --beta 2 --eps 1e-3 --k 16 64 --trials 100000 [--json [PATH]] [--seed 0]
 
 Prints, per statistic, mean / sd / min / max over the rows; for each eps the count
 #{a_j > eps} against the k of thm:sparse-whp at --delta (its empirical 1 - delta quantile,
@@ -13,7 +13,8 @@ Building the parser imports nothing heavy; torch, scipy and rich load when the c
 from __future__ import annotations
 
 import argparse
-import json
+
+from natsparse import cli_common as cc
 
 #: what --delta defaults to, stated in its help: `numeric.gaussian.DEFAULT_DELTA`, which the command
 #: uses when --delta is not given (a test holds the two equal)
@@ -26,6 +27,9 @@ def _experiment(args) -> dict:
 
     delta = gaussian.DEFAULT_DELTA if args.delta is None else args.delta
     n = gaussian.as_n(args.n)
+    too_big = [k for k in args.k or () if k > n]
+    if too_big:
+        raise cc.UsageError(f"simulate: --k must be at most --n = {n}, got {too_big[0]}")
     eps = tuple(args.eps or ())
     ks = tuple(gaussian.as_k_of(k, n) for k in (args.k or ()))
     above = {montecarlo.tau_name(k): float(gaussian.tail_bound_direct(n, args.beta, k, delta)["tau"])
@@ -88,9 +92,7 @@ def _print(report: dict) -> None:
 def cmd_simulate(args) -> int:
     """Run `natsparse simulate`; 0 on success."""
     report = _experiment(args)
-    if args.json:
-        print(json.dumps(report, indent=1))
-    else:
+    if not cc.emit_json(args, report):
         _print(report)
     return 0
 
@@ -99,15 +101,19 @@ def add_parsers(subparsers) -> None:
     """Add the `simulate` subcommand to the CLI's subparsers."""
     s = subparsers.add_parser("simulate", help="Monte Carlo of the Gaussian model against its bounds",
                               description=__doc__.splitlines()[0])
-    s.add_argument("--n", type=int, required=True, help="keys per row")
-    s.add_argument("--beta", type=float, required=True, help="score scale (scores ~ N(0, beta^2))")
-    s.add_argument("--eps", type=float, nargs="+", help="weight thresholds for #{a_j > eps}")
-    s.add_argument("--k", type=int, nargs="+", help="windows for the tail mass tau_k")
-    s.add_argument("--trials", type=int, default=10_000, help="rows (default 10000)")
-    s.add_argument("--delta", type=float, default=None,
-                   help=f"failure probability of the bounds (default {DELTA_HELP_DEFAULT})")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    s.add_argument("--n", type=cc.integer(1), required=True, help="keys per row (an integer >= 1)")
+    s.add_argument("--beta", type=cc.real(0, closed_lo=True), required=True,
+                   help="score scale: scores ~ N(0, beta^2) (a real number >= 0)")
+    s.add_argument("--eps", type=cc.real(0, 1), nargs="+", metavar="EPS",
+                   help="weight thresholds for #{a_j > eps} (each in (0, 1))")
+    s.add_argument("--k", type=cc.integer(1), nargs="+", metavar="K",
+                   help="windows for the tail mass tau_k (each an integer in [1, n])")
+    s.add_argument("--trials", type=cc.integer(1), default=10_000,
+                   help="rows (an integer >= 1; default 10000)")
+    s.add_argument("--delta", type=cc.real(0, 1), default=None,
+                   help=f"failure probability of the bounds, in (0, 1) (default {DELTA_HELP_DEFAULT})")
+    s.add_argument("--seed", type=cc.integer(0), default=0, help="seed of the random scores (default 0)")
+    cc.add_json(s, "the report")
     s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
                    help="show a progress bar (default on)")
     s.set_defaults(func=cmd_simulate)

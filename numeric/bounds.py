@@ -8,12 +8,15 @@ digits.
 `compile_bound` gives the same right-hand sides lambdified for mpmath, numpy or torch
 (compiled once and cached), for evaluating a bound over arrays of parameters.
 
-`natsparse bound ID --param value` calls `evaluate`.
+`parameter_specs` says what each parameter is and its domain (from the symbols' assumptions and
+the result's hypotheses), `check_parameters` enforces them; `natsparse bound ID --param value`
+shows the first in its per-id --help and calls `evaluate`, which calls the second.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import mpmath
@@ -24,8 +27,6 @@ from sympy.printing.pycode import MpmathPrinter
 from natsparse.proofs import get
 
 DPS = 50
-# Short names accepted for symbols whose SymPy name is long (`--eps` for epsilon).
-ALIASES = {"eps": "epsilon"}
 _FUNCTIONS: dict[str, Callable[..., dict]] = {}
 
 
@@ -35,10 +36,10 @@ def register_bound(result_id: str):
     >>> "lem:max-weight" in _FUNCTIONS
     False
     >>> @register_bound("lem:max-weight")
-    ... def demo(k, max_a):
-    ...     return {"tau >= 1 - k max a": 1 - k * max_a}
-    >>> evaluate("lem:max-weight", k=2, max_a=0.25)
-    {'tau >= 1 - k max a': 0.5}
+    ... def demo(k, a_max):
+    ...     return {"tau_lower": 1 - k * a_max}
+    >>> evaluate("lem:max-weight", k=2, a_max=0.25)
+    {'tau_lower': 0.5}
     >>> del _FUNCTIONS["lem:max-weight"]              # back to the registry's formula
     """
     get(result_id)  # unknown ids fail at import time, not at use
@@ -56,23 +57,239 @@ def _load_functions() -> None:
     from . import gaussian  # noqa: F401  (its @register_bound functions)
 
 
+def has_function(result_id: str) -> bool:
+    """Whether `result_id`'s bound is a registered function (an algorithm), not its formula.
+
+    >>> has_function("thm:sparse-whp"), has_function("lem:gap-bound")
+    (True, False)
+    """
+    _load_functions()
+    return result_id in _FUNCTIONS
+
+
 def parameters(result_id: str) -> list[str]:
     """Names `evaluate` accepts for this result (from its function or its formula).
 
     >>> parameters("lem:eps-k-tail")
-    ['epsilon', 'k', 'n', 'v_max']
+    ['eps', 'k', 'n', 'v_max']
     >>> parameters("lem:loss-gradient")        # an indexed value is one parameter (as `leaves` says)
     ['1_S(l)', 'a[l]', 'k', 'n', 'tau']
     """
+    return [p.name for p in parameter_specs(result_id)]
+
+
+def precision(result_id: str) -> int:
+    """Significant decimal digits `evaluate` computes for this result: `DPS` for a formula, the
+    working precision (`DPS`) of the module that registered the function otherwise.
+
+    >>> precision("lem:gap-bound"), precision("thm:sparse-whp") <= DPS
+    (50, True)
+    """
     _load_functions()
+    fn = _FUNCTIONS.get(result_id)
+    if fn is None:
+        return DPS
+    import sys
+    return int(getattr(sys.modules[fn.__module__], "DPS", 15))
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a result's bound: its name (the option of `natsparse bound`), what it is,
+    its domain in words (from the symbol's assumptions and the result's one-symbol hypotheses), its
+    default (None: required, unless `optional`), and the registry symbol it stands for."""
+
+    name: str
+    meaning: str
+    domain: str
+    default: object = None
+    optional: bool = False
+    symbol: sp.Basic | None = None
+
+    def describe(self) -> str:
+        """`meaning; domain[; default ...]`, the line `natsparse bound ID --help` shows."""
+        tail = f"; default {self.default}" if self.default is not None else (
+            "; optional" if self.optional else "")
+        return f"{self.meaning}; {self.domain}{tail}"
+
+
+def parameter_specs(result_id: str) -> list[Parameter]:
+    """The parameters of `result_id`'s bound, with meaning and domain (see `Parameter`), in the
+    order its function takes them, or sorted by name for a formula.
+
+    >>> for p in parameter_specs("thm:nC-sufficient"):
+    ...     print(p.name, "|", p.describe())
+    n | number of keys (the row length); integer >= 1
+    gamma | regime: beta^2 = 2 gamma ln n; real number in (0, 1); must satisfy C > 1 - gamma
+    C | exponent of the window k = ceil(alpha n^C); real number > 0; must satisfy C > 1 - gamma
+    alpha | constant of the window k = ceil(alpha n^C); real number > 0; default 1
+    delta | failure probability; real number in (0, 1); default 0.0001
+    """
+    import inspect
+
+    from natsparse.proofs.symbols import MEANINGS
+
+    _load_functions()
+    r = get(result_id)
+    out = []
     if result_id in _FUNCTIONS:
-        import inspect
-        return [p for p in inspect.signature(_FUNCTIONS[result_id]).parameters]
-    names = set()
-    for rel in get(result_id).relations():
+        for p in inspect.signature(_FUNCTIONS[result_id]).parameters.values():
+            default = None if p.default is inspect.Parameter.empty else p.default
+            x = _symbol_of(r, p.name)
+            meaning = MEANINGS.get(str(x) if x is not None else p.name, "see the statement")
+            out.append(Parameter(p.name, meaning, _domain(r, x), default,
+                                 p.default is not inspect.Parameter.empty, x))
+        return out
+    found = {}
+    for rel in r.relations():
         rhs = rel.rhs if isinstance(rel, sp.core.relational.Relational) else rel
-        names |= {str(x) for x in leaves(rhs)}
-    return sorted(names)
+        found |= {str(x): x for x in leaves(rhs)}
+    return [Parameter(name, MEANINGS.get(name, "see the statement"), _domain(r, x), symbol=x)
+            for name, x in sorted(found.items())]
+
+
+def _symbol_of(r, name: str):
+    """The registry symbol a function's parameter stands for: the result's symbol of that name, else
+    its primed form (a lemma's own delta' is what its function calls delta), else the package's."""
+    from natsparse.proofs.symbols import _BY_NAME
+
+    own = {str(x): x for x in r._symbols()}
+    return own.get(name) or own.get(name + "'") or _BY_NAME.get(name)
+
+
+def _domain(r, x) -> str:
+    """The domain of symbol `x` in words: its assumptions narrowed by the result's hypotheses that
+    involve it alone (gamma < 1), then the hypotheses that tie it to others (C > 1 - gamma)."""
+    from natsparse.proofs.symbols import PROBABILITIES
+
+    if x is None:
+        return "real number"
+    integer = bool(x.is_integer)
+    lo, lo_closed = (1, True) if integer and x.is_positive else (0, False) if x.is_positive else (
+        (0, True) if x.is_nonnegative else (None, False))
+    hi, hi_closed = (1, False) if x in PROBABILITIES else (None, False)
+    ties = []
+    for h in r.hypotheses:
+        if x not in h.free_symbols:
+            continue
+        if h.free_symbols == {x} and isinstance(h, sp.core.relational.Relational) and h.lhs == x \
+                and h.rhs.is_number and h.rel_op in ("<", "<=", ">", ">="):
+            value, closed = sp.nsimplify(h.rhs), h.rel_op in ("<=", ">=")
+            if h.rel_op in ("<", "<="):
+                hi, hi_closed = value, closed
+            else:
+                lo, lo_closed = value, closed
+        else:
+            ties.append(_text(h))
+    what = "integer" if integer else "real number"
+    if lo is not None and hi is not None:
+        text = f"{what} in {'[' if lo_closed else '('}{lo}, {hi}{']' if hi_closed else ')'}"
+    elif lo is not None:
+        text = f"{what} {'>=' if lo_closed else '>'} {lo}"
+    elif hi is not None:
+        text = f"{what} {'<=' if hi_closed else '<'} {hi}"
+    else:
+        text = what
+    return text + (f"; must satisfy {', '.join(ties)}" if ties else "")
+
+
+def _text(h) -> str:
+    """A hypothesis as plain text (`beta**2 = 2*gamma*log(n)`, not `Eq(...)`)."""
+    return f"{sp.sstr(h.lhs)} = {sp.sstr(h.rhs)}" if isinstance(h, sp.Eq) else sp.sstr(h)
+
+
+def check_parameters(result_id: str, params: dict, prefix: str = "") -> None:
+    """Raise ValueError naming the parameter (as `prefix + name`: `--gamma` on the command line)
+    when one is unknown or missing, breaks its symbol's assumptions (integer, > 0, >= 0, finite) or
+    a hypothesis of the result decidable at the given values (gamma < 1; k < n).
+
+    >>> check_parameters("thm:nC-sufficient", {"n": 100, "gamma": 2, "C": 0.5}, "--")
+    Traceback (most recent call last):
+    ...
+    ValueError: --gamma must be < 1 for thm:nC-sufficient (its hypothesis gamma < 1), got 2
+    """
+    from natsparse.proofs.symbols import PROBABILITIES
+
+    specs = {p.name: p for p in parameter_specs(result_id)}
+    unknown = [name for name in params if name not in specs]
+    if unknown:
+        raise ValueError(f"unknown parameter {', '.join(prefix + u for u in unknown)} for {result_id}; "
+                         f"its parameters are {', '.join(prefix + n for n in specs)}")
+    missing = [p for p in specs.values() if p.name not in params and not p.optional]
+    if missing:
+        what = f": {prefix}{missing[0].name} ({missing[0].meaning}, {missing[0].domain})" \
+            if len(missing) == 1 else ""
+        raise ValueError(f"{result_id}: parameter(s) {sorted(p.name for p in missing)} needed{what}")
+    exact = {}
+    for name, value in params.items():
+        spec, label = specs[name], prefix + name
+        if value is None and spec.optional:
+            continue
+        v = _exact(value, label)
+        x = spec.symbol
+        if x is None:
+            continue
+        if x.is_integer and not v.is_integer:
+            raise ValueError(f"{label} must be an integer, got {value}")
+        if x.is_positive and not v > 0:
+            raise ValueError(f"{label} must be > 0, got {value}")
+        if x.is_nonnegative and not v >= 0:
+            raise ValueError(f"{label} must be >= 0, got {value}")
+        if x in PROBABILITIES and not v < 1:
+            raise ValueError(f"{label} must be in (0, 1) (a probability), got {value}")
+        exact[x] = v
+    r = get(result_id)
+    for h in r.hypotheses:
+        if h.free_symbols - set(exact):
+            continue                             # not decidable at these values (e.g. the regime)
+        if h.xreplace(exact) is sp.false:
+            names = sorted(h.free_symbols, key=str)
+            if len(names) == 1:
+                (x,) = names
+                raise ValueError(f"{prefix}{x} must be {h.rel_op} {h.rhs} for {result_id} (its hypothesis "
+                                 f"{_text(h)}), got {_shown(params, str(x))}")
+            got = ", ".join(f"{x} = {_shown(params, str(x))}" for x in names)
+            raise ValueError(f"{result_id} needs {_text(h)}, which fails at {got}")
+
+
+def _shown(params: dict, name: str):
+    """The value given for `name` (a function's delta stands for the lemma's delta')."""
+    return params.get(name, params.get(name.rstrip("'")))
+
+
+def _exact(value, label: str) -> sp.Rational:
+    """A finite number as an exact SymPy rational (an mpf or float exactly, a string as decimal)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{label} must be a number, got {value!r}")
+    try:
+        if isinstance(value, int):
+            return sp.Integer(value)
+        if isinstance(value, str):
+            out = sp.Rational(value)
+        else:
+            x = mpmath.mpf(_plain(value))
+            if not mpmath.isfinite(x):
+                raise ValueError
+            man, exp = x.man_exp
+            out = sp.Integer(man) * sp.Integer(2) ** exp
+    except (ValueError, TypeError):
+        raise ValueError(f"{label} must be a finite number, got {value!r}") from None
+    if not out.is_finite:
+        raise ValueError(f"{label} must be a finite number, got {value!r}")
+    return out
+
+
+def quantities(result_id: str) -> list[tuple[str, str]]:
+    """(key, relation text) for each relation of a formula-evaluated result, in `evaluate`'s order:
+    the key names the bounded quantity (the left-hand side), numbered when it repeats.
+
+    >>> quantities("lem:gap-bound")
+    [('tau [1]', 'tau <= 1/(k*exp(Delta)/(-k + n) + 1)'), ('tau [2]', 'tau <= (-k + n)*exp(-LSE + s_k1)')]
+    """
+    rels = get(result_id).relations()
+    lhs = [sp.sstr(rel.lhs) for rel in rels]
+    return [(f"{q} [{lhs[:i + 1].count(q)}]" if lhs.count(q) > 1 else q, sp.sstr(rel))
+            for i, (q, rel) in enumerate(zip(lhs, rels, strict=True))]
 
 
 MODULES = ("mpmath", "numpy", "torch", "arb")
@@ -234,7 +451,7 @@ def compile_bound(result_id: str, index: int = 0, module: str = "mpmath"):
 
     >>> syms, f = compile_bound("lem:gap-bound", 0, "numpy")
     >>> syms, float(f(0.0, 1, 2))                      # 1/(1 + k/(n-k) e^Delta) at Delta = 0, k = 1, n = 2
-    ([Delta_k, k, n], 0.5)
+    ([Delta, k, n], 0.5)
     """
     if module not in MODULES:
         raise ValueError(f"module must be one of {MODULES}, got {module!r}")
@@ -253,59 +470,30 @@ def _mp_erfcinv(x):
 
 
 def evaluate(result_id: str, **params) -> dict[str, object]:
-    """The bound(s) of `result_id` at `params`: {relation text: value} (mpmath numbers).
+    """The bound(s) of `result_id` at `params`: {relation text: value} (mpmath numbers) for a
+    formula (`quantities` names them by quantity), the function's own dict for an algorithm.
 
-    Raises ValueError naming a missing or unknown parameter; a result with neither a
-    registered function nor a formula raises ValueError too.
+    The parameters are checked first (`check_parameters`): a missing, unknown or out-of-domain
+    parameter, or a failing hypothesis, raises ValueError naming it; so does a result with neither
+    a registered function nor a formula.
 
     >>> out = evaluate("lem:eps-k-tail", n=100, k=3, eps=0.001, v_max=2)
     >>> {rel: mpmath.nstr(v, 6) for rel, v in out.items()}
-    {'tau <= epsilon*(-k + n)': '0.097', 'err <= epsilon*v_max*(-2*k + 2*n)': '0.388'}
+    {'tau <= eps*(-k + n)': '0.097', 'err <= eps*v_max*(-2*k + 2*n)': '0.388'}
     """
     _load_functions()
+    r = get(result_id)
+    if result_id not in _FUNCTIONS and not any(isinstance(x, sp.core.relational.Relational)
+                                               for x in r.relations()):
+        raise ValueError(f"{result_id} has no bound to evaluate (status: only stated)")
+    check_parameters(result_id, params)
     if result_id in _FUNCTIONS:
         return _FUNCTIONS[result_id](**params)
-    params = {ALIASES.get(name, name): value for name, value in params.items()}
-    r = get(result_id)
-    rels = [x for x in r.relations() if isinstance(x, sp.core.relational.Relational)]
-    if not rels:
-        raise ValueError(f"{result_id} has no bound to evaluate (status: only stated)")
-    known = set(parameters(result_id))
-    unknown = sorted(set(params) - known)
-    if unknown:
-        raise ValueError(f"unknown parameter(s) {unknown} for {result_id}; expected {sorted(known)}")
-    _check_domain(r, params)
     out = {}
     with mpmath.workdps(DPS):
         for index, rel in enumerate(r.relations()):
             syms, fn = compile_bound(result_id, index)
-            missing = [str(x) for x in syms if str(x) not in params]
-            if missing:
-                raise ValueError(f"{result_id}: parameter(s) {missing} needed for "
-                                 f"{sp.sstr(rel)}")
             args = [mpmath.mpf(params[str(x)]) if not isinstance(params[str(x)], mpmath.mpf)
                     else params[str(x)] for x in syms]
             out[sp.sstr(rel)] = fn(*args)
     return out
-
-
-def _check_domain(r, params: dict) -> None:
-    """Each parameter satisfies its symbol's assumptions (integer, positive, nonnegative) and
-    the result's hypotheses hold where they can be decided; else ValueError naming it."""
-    syms = {str(x): x for rel in r.relations() for x in rel.free_symbols}
-    for name, value in params.items():
-        x = syms.get(name)
-        if x is None:
-            continue
-        v = sp.Rational(str(value)) if not isinstance(value, int) else sp.Integer(value)
-        if x.is_integer and not v.is_integer:
-            raise ValueError(f"{name} must be an integer, got {value}")
-        if x.is_positive and not v > 0:
-            raise ValueError(f"{name} must be > 0, got {value}")
-        if x.is_nonnegative and not v >= 0:
-            raise ValueError(f"{name} must be >= 0, got {value}")
-    subs = {syms[k]: sp.Rational(str(v)) for k, v in params.items() if k in syms}
-    for h in r.hypotheses:
-        verdict = h.subs(subs)
-        if verdict is sp.false:
-            raise ValueError(f"{r.id} needs {sp.sstr(h)}, which fails at the given parameters")

@@ -2,7 +2,7 @@
 
 Each `check_*` takes one input (a row of scores, and values or eps where the result needs
 them) and measures, in mpmath at 50 digits, every quantity that the result's formula names
-(tau, err, v_max, Delta_k, ...). It then reads the formula from the registry (at each call: a
+(tau, err, v_max, Delta, ...). It then reads the formula from the registry (at each call: a
 Result swapped into `natsparse.proofs.registry.registry` is seen at once) and evaluates each
 relation's two sides through `bounds.compile_expr`, cached on the expression: one
 `CheckRecord` per relation (per norm or column where the relation has several readings), with
@@ -61,7 +61,7 @@ def formula_relations(result_id: str) -> list[tuple[int, str, sp.Basic]]:
 
 
 def relation_text(kind: str, rel: sp.Basic) -> str:
-    """`lhs op rhs` in SymPy's plain printing, e.g. 'tau <= epsilon*(-k + n)'."""
+    """`lhs op rhs` in SymPy's plain printing, e.g. 'tau <= eps*(-k + n)'."""
     return f"{sp.sstr(rel.lhs)} {_OPS[kind]} {sp.sstr(rel.rhs)}"
 
 
@@ -379,7 +379,7 @@ def check_eps_k_tail(scores, *, eps: float, k: int | None = None, values=None) -
 
     >>> r1, r2 = check_eps_k_tail([2.0, 0.0, -1.0], eps=0.2)     # one weight above 0.2: k = 1
     >>> r1.params["k"], mpmath.nstr(r1.bound, 6), r1.passed, r1.certified, r2.name
-    (1, '0.4', True, True, 'err <= epsilon*v_max*(-2*k + 2*n) [v = +-1]')
+    (1, '0.4', True, True, 'err <= eps*v_max*(-2*k + 2*n) [v = +-1]')
     """
     s = as_scores(scores)
     n = len(s)
@@ -395,13 +395,13 @@ def check_eps_k_tail(scores, *, eps: float, k: int | None = None, values=None) -
     vmax = float(np.max(np.abs(V)))
     r = mp.topk_attention(s, V, k=kk)
     with mpmath.workdps(DPS):
-        base = {"tau": r.tau, "n": n, "k": kk, "epsilon": mpmath.mpf(e)}
+        base = {"tau": r.tau, "n": n, "k": kk, "eps": mpmath.mpf(e)}
         err = max(abs(x - y) for x, y in zip(r.output, r.output_hat, strict=True))
         part = {"err": err, "v_max": mpmath.mpf(vmax)}
 
     def balls(dps):
         b = ab.topk_attention(s, V, k=kk, dps=dps)
-        return ({"tau": b.tau, "n": n, "k": kk, "epsilon": ab.exact(e)},
+        return ({"tau": b.tau, "n": n, "k": kk, "eps": ab.exact(e)},
                 [{"err": _ball_max([abs(x - y) for x, y in zip(b.output, b.output_hat, strict=True)]),
                   "v_max": ab.exact(vmax)}])
 
@@ -424,12 +424,12 @@ def check_gap_bound(scores, *, k: int) -> list[CheckRecord]:
     sk, sk1 = s[order[kk - 1]], s[order[kk]]
     r = mp.topk_attention(s, k=kk)
     with mpmath.workdps(DPS):
-        base = {"tau": r.tau, "k": kk, "n": n, "Delta_k": mpmath.mpf(float(sk)) - mpmath.mpf(float(sk1)),
+        base = {"tau": r.tau, "k": kk, "n": n, "Delta": mpmath.mpf(float(sk)) - mpmath.mpf(float(sk1)),
                 "s_k1": mpmath.mpf(float(sk1)), "LSE": r.lse}
 
     def balls(dps):
         b = ab.topk_attention(s, k=kk, dps=dps)
-        return ({"tau": b.tau, "k": kk, "n": n, "Delta_k": ab.exact(sk) - ab.exact(sk1),
+        return ({"tau": b.tau, "k": kk, "n": n, "Delta": ab.exact(sk) - ab.exact(sk1),
                  "s_k1": ab.exact(sk1), "LSE": b.lse}, [])
 
     return _evaluate("lem:gap-bound", _params(s, k=kk, Delta=float(sk - sk1)), base, (), balls)
@@ -567,7 +567,7 @@ def check_threshold_error(scores, values, *, eps: float) -> list[CheckRecord]:
         diff = [x - y for x, y in zip(row.output, row.output_hat, strict=True)]
         norms, biggest = _norms(balls)
         base = {"tau_thr": row.tau, "m": n - len(row.kept), "n": n,
-                "epsilon": ab.exact(e) if balls else mpmath.mpf(e)}
+                "eps": ab.exact(e) if balls else mpmath.mpf(e)}
         return base, [{"err": norm(diff), "v_max": biggest([norm(v) for v in rows])} for _, norm in norms]
 
     with mpmath.workdps(DPS):

@@ -72,7 +72,7 @@ class Result:
 
         >>> from natsparse.proofs import get
         >>> get("lem:gap-bound").relations()
-        [tau <= 1/(k*exp(Delta_k)/(-k + n) + 1), tau <= (-k + n)*exp(-LSE + s_k1)]
+        [tau <= 1/(k*exp(Delta)/(-k + n) + 1), tau <= (-k + n)*exp(-LSE + s_k1)]
         """
         if self.formula is None:
             return []
@@ -86,9 +86,68 @@ class Result:
 
         >>> from natsparse.proofs import get
         >>> sorted(map(str, get("lem:gap-bound").free_symbols))
-        ['Delta_k', 'LSE', 'k', 'n', 's_k1', 'tau']
+        ['Delta', 'LSE', 'k', 'n', 's_k1', 'tau']
         """
         out: set[sympy.Symbol] = set()
         for rel in self.relations():
             out |= {s for s in rel.free_symbols if isinstance(s, sympy.Symbol)}
+        return out
+
+    def symbol(self, name) -> sympy.Symbol:
+        """The symbol of this result's formula or hypotheses printed as `name`: a string, or any SymPy
+        symbol of that name (the package's symbols carry assumptions, so a user's `Symbol("n")` is a
+        different object; this finds the right one). Unknown names raise ValueError listing the known.
+
+        >>> from natsparse.proofs import get
+        >>> get("lem:gap-bound").symbol("n").is_integer, get("lem:gap-bound").symbol(sympy.Symbol("k"))
+        (True, k)
+        """
+        known = {str(x): x for x in self._symbols()}
+        found = known.get(str(name))
+        if found is None:
+            raise ValueError(f"{self.id} has no symbol {str(name)!r}; its symbols are {sorted(known)}")
+        return found
+
+    def subs(self, values: dict | None = None, /, **by_name) -> sympy.Basic:
+        """The formula with values substituted, the symbols named by string, keyword or any SymPy
+        symbol of the same name: `r.subs(n=10, k=3)`, `r.subs({"n": 10})`, `r.subs({Symbol("n"): 10})`.
+        Numbers given as str are read exactly (`"0.1"` is 1/10).
+
+        >>> from natsparse.proofs import get
+        >>> get("lem:eps-k-tail").subs(n=100, k=3, eps="0.001")
+        (tau <= 97/1000, err <= 97*v_max/500)
+        """
+        if self.formula is None:
+            raise ValueError(f"{self.id} has no formula to substitute into (it is only stated)")
+        pairs = {**(values or {}), **by_name}
+        return self.formula.xreplace({self.symbol(name): sympy.sympify(value, rational=True)
+                                      for name, value in pairs.items()})
+
+    def evalf(self, digits: int = 15, values: dict | None = None, /, **by_name) -> sympy.Basic:
+        """`subs`, then numbers to `digits` significant digits (the relations decided where SymPy can).
+
+        >>> from natsparse.proofs import get
+        >>> get("lem:gap-bound").evalf(6, n=10, k=3, Delta=1, LSE=2, s_k1=0)
+        (tau <= 0.461898, tau <= 0.947347)
+        """
+        done = self.subs(values, **by_name)
+        if isinstance(done, sympy.Tuple):
+            return sympy.Tuple(*(x.evalf(digits) for x in done))
+        return done.evalf(digits)
+
+    def latex_formula(self) -> str:
+        """The formula in the book's LaTeX (`natsparse.proofs.symbols.latex`: `\\varepsilon`, `\\Delta_k`).
+
+        >>> from natsparse.proofs import get
+        >>> get("lem:eps-k-tail").latex_formula().startswith(r"\\left( \\tau \\leq \\varepsilon")
+        True
+        """
+        from .symbols import latex
+
+        return latex(self.formula)
+
+    def _symbols(self) -> set[sympy.Symbol]:
+        out = set(self.free_symbols)
+        for h in self.hypotheses:
+            out |= {s for s in h.free_symbols if isinstance(s, sympy.Symbol)}
         return out

@@ -17,16 +17,17 @@ def test_cli_train_and_eval(tmp_path, capsys):
     assert main(["condense", "train", "--out", str(tmp_path), "--lam", "0.5", *TINY_ARGS]) == 0
     assert "validation perplexity dense" in capsys.readouterr().out
     assert json.loads((tmp_path / "eval.json").read_text())["k_inference"] == 4
-    assert main(["condense", "eval", str(tmp_path), "--json", str(tmp_path / "e.json")]) == 0
-    assert "top-4 inference" in capsys.readouterr().out
+    assert main(["condense", "eval", str(tmp_path), "--json"]) == 0      # --json alone: JSON on stdout
+    assert json.loads(capsys.readouterr().out)["k_inference"] == 4
 
 
 @pytest.mark.parametrize(("extra", "match"), [
-    (["--k", "0"], "k must be an int >= 1"),
-    (["--lam", "-1"], "lam must be >= 0"),
+    (["--k", "0"], "argument --k: expected an integer >= 1, got '0'"),
+    (["--lam", "-1"], "argument --lam: expected a real number >= 0, got '-1'"),
     (["--alpha", "1"], "alpha and exponent go together"),
-    (["--steps", "0"], "steps must be an int >= 1"),
-    (["--layers", "0"], "GPTConfig.layers must be an int >= 1"),
+    (["--steps", "0"], "argument --steps: expected an integer >= 1"),
+    (["--layers", "0"], "argument --layers: expected an integer >= 1"),
+    (["--heads", "3"], "GPTConfig.width (16) must be divisible by heads (3)"),
 ])
 def test_cli_bad_input_exits_2(tmp_path, capsys, extra, match):
     assert main(["condense", "train", "--out", str(tmp_path), *TINY_ARGS, *extra]) == 2

@@ -1,5 +1,6 @@
 """`bounds.evaluate` turns the registry's SymPy bounds into 50-digit numbers that match the
-measured side on real inputs."""
+measured side on real inputs; `parameter_specs` and `check_parameters` give each parameter's meaning
+and domain (from the symbols' assumptions and the result's hypotheses) and enforce them."""
 
 import dataclasses
 
@@ -23,17 +24,68 @@ def test_gap_bound_from_the_registry_formula_matches_the_check():
     order = sorted(range(len(s)), key=lambda j: (-s[j], j))
     rec1, rec2 = check_gap_bound(s, k=k)
     values = list(bounds.evaluate("lem:gap-bound", n=len(s), k=k,
-                                  Delta_k=mpmath.mpf(float(s[order[k - 1]])) - float(s[order[k]]),
+                                  Delta=mpmath.mpf(float(s[order[k - 1]])) - float(s[order[k]]),
                                   s_k1=float(s[order[k]]), LSE=mp.logsumexp(s)).values())
     with mpmath.workdps(50):
         assert mpmath.almosteq(values[0], rec1.bound, mpmath.mpf(10) ** -40)
         assert mpmath.almosteq(values[1], rec2.bound, mpmath.mpf(10) ** -40)
 
 
-def test_parameters_and_aliases():
-    assert bounds.parameters("lem:eps-k-tail") == ["epsilon", "k", "n", "v_max"]
+def test_parameters_are_the_printed_names():
+    assert bounds.parameters("lem:eps-k-tail") == ["eps", "k", "n", "v_max"] == \
+        sorted(str(x) for x in registry["lem:eps-k-tail"].free_symbols - {S.tau, S.err})
     out = bounds.evaluate("lem:eps-k-tail", n=100, k=3, eps=0.001, v_max=2)
     assert [float(v) for v in out.values()] == [0.097, 0.388]
+    assert bounds.quantities("lem:eps-k-tail") == [("tau", "tau <= eps*(-k + n)"),
+                                                   ("err", "err <= eps*v_max*(-2*k + 2*n)")]
+
+
+def test_every_parameter_has_a_meaning_and_a_domain():
+    """Each parameter of every result with a bound says what it is (no 'see the statement' for the
+    package's symbols) and its domain, narrowed by the one-symbol hypotheses."""
+    for rid in registry:
+        if registry[rid].formula is None and not bounds.has_function(rid):
+            continue
+        for p in bounds.parameter_specs(rid):
+            assert p.domain.startswith(("integer", "real number")), (rid, p)
+            if p.symbol is not None and str(p.symbol) in S._BY_NAME:
+                assert p.meaning != "see the statement", (rid, p.name)
+    spec = {p.name: p for p in bounds.parameter_specs("thm:nC-sufficient")}
+    assert spec["gamma"].domain.startswith("real number in (0, 1)")      # gamma > 0 and gamma < 1
+    assert "C > 1 - gamma" in spec["C"].domain and spec["alpha"].default == 1
+    assert spec["delta"].domain == "real number in (0, 1)"              # a probability
+    assert {p.name: p.domain for p in bounds.parameter_specs("lem:gap-bound")}["n"] == \
+        "integer >= 1; must satisfy k < n"
+    lemma = {p.name: p for p in bounds.parameter_specs("lem:partition-lower")}
+    assert lemma["delta"].symbol is S.delta_p                            # the lemma's own delta'
+
+
+@pytest.mark.parametrize("rid, params, message", [
+    ("thm:nC-sufficient", {"n": 100, "gamma": 2, "C": 0.5}, r"gamma must be < 1 .*got 2"),
+    ("thm:nC-sufficient", {"n": 100, "gamma": 0.5, "C": 0.2}, r"needs C > 1 - gamma, which fails"),
+    ("thm:nC-sufficient", {"n": 100, "gamma": 0.5}, r"parameter\(s\) \['C'\] needed: C \(exponent"),
+    ("thm:sparse-whp", {"n": 100, "beta": 1, "eps": 0.1, "delta": 1}, r"delta must be in \(0, 1\)"),
+    ("thm:sparse-whp", {"n": 100, "beta": 1, "eps": 1.5}, r"eps must be < 1"),
+    ("thm:sparse-whp", {"n": 100, "beta": float("nan"), "eps": 0.1}, r"beta must be a finite number"),
+    ("thm:sparse-whp", {"n": 100, "beta": 1, "eps": 0.1, "foo": 1}, r"unknown parameter foo"),
+    ("lem:partition-lower", {"n": 100, "beta": 1, "delta": 2}, r"delta must be in \(0, 1\)"),
+    ("lem:gap-bound", {"n": 3, "k": 3, "Delta": 1, "s_k1": 0, "LSE": 1}, r"needs k < n, which fails at k"),
+    ("lem:eps-k-tail", {"n": 10, "k": 3, "eps": -1, "v_max": 1}, r"eps must be > 0, got -1"),
+    ("lem:eps-k-tail", {"n": 10, "k": 3, "eps": True, "v_max": 1}, r"eps must be a number"),
+])
+def test_check_parameters_names_the_parameter(rid, params, message):
+    """Every hypothesis and assumption is enforced before anything is computed: no result for
+    numbers outside the theorem's domain (once: thm:nC-sufficient at gamma = 2 answered, exit 0)."""
+    with pytest.raises((ValueError, TypeError), match=message):
+        bounds.check_parameters(rid, params)
+    with pytest.raises((ValueError, TypeError), match=message):
+        bounds.evaluate(rid, **params)
+
+
+def test_check_parameters_accepts_the_domain():
+    bounds.check_parameters("thm:nC-sufficient", {"n": 10**40, "gamma": 0.5, "C": 0.6})
+    bounds.check_parameters("thm:error-whp", {"n": 100, "beta": 1, "eps": 0.1, "k": None})
+    assert bounds.precision("lem:gap-bound") == bounds.DPS
 
 
 def test_lambdified_bounds_agree_across_modules():
@@ -41,7 +93,7 @@ def test_lambdified_bounds_agree_across_modules():
     n, k = 50, np.arange(1, 50)
     delta = rng.uniform(0, 5, size=k.size)
     syms, f_np = bounds.compile_bound("lem:gap-bound", 0, "numpy")
-    assert [str(x) for x in syms] == ["Delta_k", "k", "n"]
+    assert [str(x) for x in syms] == ["Delta", "k", "n"]
     _, f_t = bounds.compile_bound("lem:gap-bound", 0, "torch")
     _, f_mp = bounds.compile_bound("lem:gap-bound", 0, "mpmath")
     got_np = f_np(delta, k, n)

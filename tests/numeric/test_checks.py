@@ -225,7 +225,7 @@ def _expected(result_id: str, kw: dict, rec) -> dict:
     if k is not None:
         out.update(k=k, tau=mp.tail_mass(s, k=k))
     if "eps" in kw:
-        out["epsilon"] = mpmath.mpf(kw["eps"])
+        out["eps"] = mpmath.mpf(kw["eps"])
     if result_id == "thm:threshold-error":
         row = mp.threshold_attention(s, eps=kw["eps"])
         out.update(tau_thr=row.tau, m=n - len(row.kept))
@@ -238,7 +238,7 @@ def _expected(result_id: str, kw: dict, rec) -> dict:
         out["tau_S"] = mpmath.fsum(a[j] for j in range(n) if j not in set(rec.params["other"]))
     if result_id == "lem:gap-bound":
         desc = np.sort(s)[::-1]
-        out.update(Delta_k=mpmath.mpf(desc[k - 1]) - mpmath.mpf(desc[k]), s_k1=mpmath.mpf(desc[k]),
+        out.update(Delta=mpmath.mpf(desc[k - 1]) - mpmath.mpf(desc[k]), s_k1=mpmath.mpf(desc[k]),
                    LSE=mp.logsumexp(s))
     if result_id == "lem:loss-gradient":
         out["L_k"] = out["tau"]

@@ -82,15 +82,15 @@ def test_check_preconditions():
 
 def test_bound_evaluation_errors():
     with pytest.raises(ValueError, match="needs k < n"):
-        bounds.evaluate("lem:gap-bound", n=3, k=3, Delta_k=1, s_k1=0, LSE=1)
+        bounds.evaluate("lem:gap-bound", n=3, k=3, Delta=1, s_k1=0, LSE=1)
     with pytest.raises(ValueError, match="n must be an integer, got 3.5"):
-        bounds.evaluate("lem:gap-bound", n=3.5, k=1, Delta_k=1, s_k1=0, LSE=1)
-    with pytest.raises(ValueError, match="Delta_k must be >= 0"):
-        bounds.evaluate("lem:gap-bound", n=4, k=1, Delta_k=-1, s_k1=0, LSE=1)
+        bounds.evaluate("lem:gap-bound", n=3.5, k=1, Delta=1, s_k1=0, LSE=1)
+    with pytest.raises(ValueError, match="Delta must be >= 0"):
+        bounds.evaluate("lem:gap-bound", n=4, k=1, Delta=-1, s_k1=0, LSE=1)
     with pytest.raises(ValueError, match=r"parameter\(s\) \['LSE', 's_k1'\] needed"):
-        bounds.evaluate("lem:gap-bound", n=4, k=1, Delta_k=1)
+        bounds.evaluate("lem:gap-bound", n=4, k=1, Delta=1)
     with pytest.raises(ValueError, match="unknown parameter"):
-        bounds.evaluate("lem:gap-bound", n=4, k=1, Delta_k=1, s_k1=0, LSE=1, beta=2)
+        bounds.evaluate("lem:gap-bound", n=4, k=1, Delta=1, s_k1=0, LSE=1, beta=2)
 
 
 # --- the validators themselves (natsparse.numeric.validate) -------------------------------------
