@@ -61,3 +61,45 @@ def phase(runs: dict) -> Figure:
 def _key(d: dict, x):
     """The key of d equal to x as a number (JSON turns numeric keys into strings)."""
     return next(k for k in d if float(k) == float(x))
+
+
+def sharp_tightness(results: list[dict]) -> Figure:
+    """k / empirical (1-delta)-quantile of N_eps at each grid point: the simple bound (Bernstein and
+    exact quantile) against the sharp one (benchmarks/results/sharp_tightness.json's rows)."""
+    fig, ax = plt.subplots(figsize=(7.2, 4.2))
+    x = np.arange(len(results))
+    labels = [f"n={r['n']}\nβ={r['beta']:g}\nε={r['eps']:g}\nδ={r['delta']:g}" for r in results]
+    for key, mark, name in (("k_simple", "v", "thm:sparse-whp (Bernstein)"),
+                            ("k_simple_exact", "^", "thm:sparse-whp (exact quantile)"),
+                            ("k_sharp", "o", "thm:sparse-whp-sharp")):
+        ax.plot(x, [r[key] / r["quantile"] for r in results], mark, label=name)
+    ax.axhline(1.0, color="grey", lw=1)
+    ax.axhline(1.15, color="grey", ls="--", lw=1, label="target 1.15")
+    ax.set_xticks(x, labels, fontsize=6)
+    ax.set_ylabel("k / empirical (1−δ)-quantile")
+    ax.legend(fontsize=7)
+    ax.set_title(f"Bound against Monte Carlo ({results[0]['rows']} rows per point)")
+    fig.tight_layout()
+    return fig
+
+
+def exponent(rows: list[dict]) -> Figure:
+    """ln(e^M / L) / ln n against log10 n for each gamma, with its limit -(1 - sqrt(gamma))^2, and
+    L / E Z (thm:polylog-insufficient, lem:partition-lower); rows: {gamma, log10_n, exponent, L_over_EZ}."""
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(9.0, 3.8))
+    for gamma in sorted({r["gamma"] for r in rows}):
+        rs = sorted((r for r in rows if r["gamma"] == gamma), key=lambda r: r["log10_n"])
+        xs = [r["log10_n"] for r in rs]
+        line, = ax.semilogx(xs, [r["exponent"] for r in rs], "o-", label=f"γ={gamma:g}")
+        ax.axhline(-(1 - gamma ** 0.5) ** 2, color=line.get_color(), ls="--", lw=1)
+        bx.semilogx(xs, [r["L_over_EZ"] for r in rs], "o-", color=line.get_color(), label=f"γ={gamma:g}")
+    ax.set_xlabel("log10 n")
+    ax.set_ylabel("ln(e^M / L) / ln n")
+    ax.set_title("max-weight exponent (dashed: −(1−√γ)²)", fontsize=9)
+    ax.legend(fontsize=7)
+    bx.set_xlabel("log10 n")
+    bx.set_ylabel("L / E Z")
+    bx.set_ylim(0, 1.05)
+    bx.set_title("the lower bound on Z against its mean", fontsize=9)
+    fig.tight_layout()
+    return fig
