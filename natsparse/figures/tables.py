@@ -52,7 +52,7 @@ def _as_number(value) -> mpmath.mpf | int | None:
 
 
 def fmt(x, digits: int = 3) -> str:
-    """A number for prose or a table: integers (and integral floats below 10¹⁵) as integers,
+    """A number for prose or a table: integers below 10¹⁵ (also integral floats) as integers,
     others with `digits` significant digits, in ``m×10ᵉ`` form outside 10⁻⁴ … 10⁵.
 
     Accepts int, float, mpmath, numpy and 0-d torch numbers; raises TypeError for anything else.
@@ -63,8 +63,9 @@ def fmt(x, digits: int = 3) -> str:
     if isinstance(num, mpmath.mpf) and mpmath.isfinite(num) and num == mpmath.floor(num) \
             and abs(num) < 10 ** 15:
         num = int(num)
-    if isinstance(num, int):
+    if isinstance(num, int) and abs(num) < 10 ** 15:
         return f"{num:,}" if abs(num) >= 10_000 else str(num)
+    num = mpmath.mpf(num)  # a huge integer is written like any huge number: m×10ᵉ
     if not mpmath.isfinite(num):
         return "NaN" if mpmath.isnan(num) else ("∞" if num > 0 else "−∞")
     mantissa, _, exponent = mpmath.nstr(num, digits, min_fixed=1, max_fixed=0).partition("e")
