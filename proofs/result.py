@@ -111,7 +111,8 @@ class Result:
     def subs(self, values: dict | None = None, /, **by_name) -> sympy.Basic:
         """The formula with values substituted, the symbols named by string, keyword or any SymPy
         symbol of the same name: `r.subs(n=10, k=3)`, `r.subs({"n": 10})`, `r.subs({Symbol("n"): 10})`.
-        Numbers given as str are read exactly (`"0.1"` is 1/10).
+        Numbers are taken exactly: a str as a decimal (`"0.1"` is 1/10), a float or mpf as the binary
+        value it holds (so `evalf` can give as many digits as asked), an int or SymPy number as it is.
 
         >>> from natsparse.proofs import get
         >>> get("lem:eps-k-tail").subs(n=100, k=3, eps="0.001")
@@ -120,7 +121,7 @@ class Result:
         if self.formula is None:
             raise ValueError(f"{self.id} has no formula to substitute into (it is only stated)")
         pairs = {**(values or {}), **by_name}
-        return self.formula.xreplace({self.symbol(name): sympy.sympify(value, rational=True)
+        return self.formula.xreplace({self.symbol(name): _exact(value, name)
                                       for name, value in pairs.items()})
 
     def evalf(self, digits: int = 15, values: dict | None = None, /, **by_name) -> sympy.Basic:
@@ -151,3 +152,15 @@ class Result:
         for h in self.hypotheses:
             out |= {s for s in h.free_symbols if isinstance(s, sympy.Symbol)}
         return out
+
+
+def _exact(value, name) -> sympy.Basic:
+    """A number as an exact SymPy value: a float (or mpf) as its binary value, a str as a decimal."""
+    if isinstance(value, float) or hasattr(value, "_mpf_"):
+        import mpmath
+
+        if not mpmath.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value}")
+        man, exp = mpmath.mpf(value).man_exp
+        return sympy.Integer(man) * sympy.Integer(2) ** exp
+    return sympy.sympify(value, rational=True)

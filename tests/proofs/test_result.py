@@ -44,6 +44,19 @@ def test_subs_by_name_string_or_any_symbol_of_that_name():
         r.subs(epsilon=0.1)
     with pytest.raises(ValueError, match="only stated"):
         get("exp:kernel").subs(n=1)
+    with pytest.raises(ValueError, match="eps must be a finite number, got nan"):
+        r.subs(eps=float("nan"))
+
+
+def test_evalf_gives_the_digits_asked_for_float_input():
+    """A float is substituted as the binary value it holds, not as a 15-digit Float that would cap
+    evalf's precision (tau [1] of lem:gap-bound at Delta = 1.5, to 40 digits against mpmath)."""
+    import mpmath
+
+    got = get("lem:gap-bound").evalf(40, n=10, k=3, Delta=1.5, s_k1=0.2, LSE=3)[0].rhs
+    with mpmath.workdps(60):
+        want = 1 / (1 + mpmath.mpf(3) / 7 * mpmath.exp(mpmath.mpf(1.5)))
+        assert abs(mpmath.mpf(str(got)) - want) < mpmath.mpf(10) ** -38
 
 
 def test_printed_names_are_the_python_names():
