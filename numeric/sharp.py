@@ -74,8 +74,9 @@ def k_trivial(n: int, eps) -> int:
 
 # --- float64 search: choose lambda per cell and the candidate k -------------------------------
 
-def _log_mgf(u: float, b: float, side: int, log_lam: np.ndarray) -> np.ndarray:
-    """log M_side(lambda, u) at each log(lambda) (trapezoid rule; only used to choose lambda)."""
+def _log_mgf(u: float, b: float, side: int, log_lam: np.ndarray, sign: int = -1) -> np.ndarray:
+    """log E[exp(sign lambda e^{s-u}) | side of u] at each log(lambda) (trapezoid rule; only used to
+    choose lambda)."""
     if side > 0:
         y = np.linspace(0.0, 12.0 * b + 6.0, NODES)
         log_mass = norm.logsf(u / b)
@@ -85,7 +86,7 @@ def _log_mgf(u: float, b: float, side: int, log_lam: np.ndarray) -> np.ndarray:
     log_w = np.full(NODES, math.log(y[1] - y[0]))
     log_w[[0, -1]] -= math.log(2)
     x = (log_w - 0.5 * ((u + y) / b) ** 2 - math.log(b * math.sqrt(2 * math.pi)))[None, :] \
-        - np.exp(log_lam)[:, None] * np.exp(y)[None, :]
+        + sign * np.exp(log_lam)[:, None] * np.exp(y)[None, :]
     top = x.max(axis=1)
     return top + np.log(np.exp(x - top[:, None]).sum(axis=1)) - log_mass
 
@@ -142,14 +143,17 @@ def _phic(x: arb) -> arb:
     return (x / arb(2).sqrt()).erfc() / 2
 
 
-def _mgf_upper(lam: float, u: float, b: float, side: int) -> arb:
-    """A ball whose upper end bounds M_side(lam, u): acb.integral on a finite range plus its tail."""
+def _mgf_upper(lam: float, u: float, b: float, side: int, sign: int = -1) -> arb:
+    """A ball whose upper end bounds E[exp(sign lam e^{s-u}) | side of u]: acb.integral on a finite
+    range plus a bound on its tail (sign = +1 only below u, where e^{s-u} <= 1)."""
     ua, ba, la = arb(u), arb(b), arb(lam)
     scale = 1 / (ba * (2 * arb.pi()).sqrt())
 
     def f(y, _analytic):
-        return (-(acb(ua) + y) ** 2 / (2 * acb(ba) ** 2) - acb(la) * y.exp()).exp()
+        return (-(acb(ua) + y) ** 2 / (2 * acb(ba) ** 2) + sign * acb(la) * y.exp()).exp()
 
+    if sign > 0 and side > 0:
+        raise ValueError("the positive exponential moment is only bounded below u")
     if side > 0:
         top = max(12.0 * b, math.log(200.0 / lam) + 1.0)    # the tail factor is <= e^{-200}
         body = acb.integral(f, 0, top).real * scale
@@ -158,7 +162,8 @@ def _mgf_upper(lam: float, u: float, b: float, side: int) -> arb:
     else:
         width = 16.0 * b + max(0.0, u) + 6.0
         body = acb.integral(f, -width, 0).real * scale
-        tail = _phic(-(ua - width) / ba)               # Phi((u - W)/beta), integrand <= density
+        tail = _phic(-(ua - width) / ba) * (la * arb(-width).exp()).exp() if sign > 0 else \
+            _phic(-(ua - width) / ba)                  # Phi((u - W)/beta) times the integrand's sup
         mass = _phic(-ua / ba)
     return (body + tail) / mass
 
@@ -253,3 +258,85 @@ def sparse_whp_sharp(n, beta, eps, delta=1e-4) -> dict:
         if bound <= d:
             return {"k": k, "certified_bound": bound, "k_trivial": kt, "capped": False}
     return {**out, "reason": why}
+
+
+# --- thm:error-whp by the same conditioning: tau_k ------------------------------------------------
+
+def _tau_log_g(a: float, c: float, n: int, k: int, b: float, x: float) -> tuple[float, float]:
+    """log of the Chernoff bound of {(1-x)(1 + B) > x A} with B's law at a, A's law at c (cell (a, c])."""
+    def exponent(log_lam):
+        lam = np.exp(log_lam)
+        expo = lam * (1 - x) + (n - k - 1) * _log_mgf(a, b, -1, log_lam + math.log(1 - x), +1)
+        return expo + k * _log_mgf(c, b, 1, log_lam + math.log(x)) if k else expo
+
+    coarse = exponent(LOG_LAMBDA)
+    centre = LOG_LAMBDA[int(np.argmin(coarse))]
+    fine = centre + np.linspace(-REFINE, REFINE, 17)
+    expo = exponent(fine)
+    i = int(np.argmin(expo))
+    return min(0.0, float(expo[i])), float(np.exp(fine[i]))
+
+
+def _tau_float(n: int, b: float, k: int, x: float, us) -> tuple[float, list]:
+    T = binom.sf(k, n, norm.sf(us / b))                  # P(s_(k+1) > u_i)
+    chosen = [_tau_log_g(float(us[i - 1]), float(us[i]), n, k, b, x) for i in range(1, len(us))]
+    G = np.exp([g for g, _ in chosen])
+    return float((1 - T[0]) + np.sum(-np.diff(T) * G) + T[-1]), [lam for _, lam in chosen]
+
+
+def _tau_certify(n: int, b: float, k: int, x: float, us, lams) -> float:
+    old = ctx.prec
+    ctx.prec = PREC
+    try:
+        xa = arb(x)
+        T = [_phic(arb(float(u)) / arb(b)).beta_lower(k + 1, n - k, regularized=True) for u in us]
+        total = (1 - T[0]) + T[-1]
+        for i in range(1, len(us)):
+            la = arb(lams[i - 1])
+            log_g = la * (1 - xa) + (n - k - 1) * _mgf_upper(lams[i - 1] * (1 - x), float(us[i - 1]), b, -1,
+                                                             +1).log()
+            if k:
+                log_g += k * _mgf_upper(lams[i - 1] * x, float(us[i]), b, 1).log()
+            g = min(1.0, _up(log_g.exp()))
+            total += arb(g) * (T[i - 1] - T[i])
+        return _up(total)
+    finally:
+        ctx.prec = old
+
+
+def tau_whp_sharp(n, beta, k, delta=1e-4) -> dict:
+    """thm:error-whp by conditioning on u = s_(k+1): the smallest tau (to 1e-3 relative, found in float64)
+    with a certified P(tau_k > tau) <= delta.
+
+    tau_k > x iff (1-x)(1 + B) > x A with B = sum of e^{s_j - u} below u, A above. On a cell u in (a, c],
+    B is stochastically below its law at a and A above its law at c (both sums decrease stochastically
+    in u), so P(tau_k > x | u) <= e^{lambda(1-x)} E[e^{lambda(1-x) e^{s-a}} | s<a]^(n-k-1)
+    E[e^{-lambda x e^{s-c}} | s>c]^k; the cells' masses are exact binomial differences, and the two
+    outer cells count fully. Every term is enclosed in arb as for thm:sparse-whp-sharp.
+
+    >>> r = tau_whp_sharp(256, 2.0, 101)
+    >>> round(r["tau"], 3), r["certified_bound"] <= 1e-4
+    (0.112, True)
+    """
+    nn, b, _ = _args(n, beta, 0.5)
+    kk = as_positive_int(k, "k")
+    if kk >= nn:
+        raise ValueError(f"k must be an integer in [1, n - 1] = [1, {nn - 1}], got {kk}")
+    d = as_open_unit(delta, "delta")
+    if b == 0:   # tau_k = (n - k)/n surely
+        return {"tau": (nn - kk) / nn, "certified_bound": 0.0, "vacuous": False}
+    us = cells(nn, kk, b, d)
+    lo, hi = 0.0, 1.0
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if _tau_float(nn, b, kk, mid, us)[0] <= d * SEARCH_MARGIN else (mid, hi)
+        if hi - lo <= 1e-3 * hi:
+            break
+    for x in (hi, min(1.0, 1.01 * hi), min(1.0, 1.05 * hi)):
+        if x >= 1.0:
+            break
+        bound = _tau_certify(nn, b, kk, x, us, _tau_float(nn, b, kk, x, us)[1])
+        if bound <= d:
+            return {"tau": x, "certified_bound": bound, "vacuous": False}
+    return {"tau": 1.0, "certified_bound": 0.0, "vacuous": True,
+            "reason": "no tau < 1 has a certified bound <= delta (tau_k <= 1 always)"}

@@ -89,3 +89,16 @@ def test_trivial_bound_uses_the_decimal():
 def test_bad_input_names_the_argument(kw, exc, msg):
     with pytest.raises(exc, match=msg):
         sharp.sparse_whp_sharp(**kw)
+
+
+def test_tau_bound_by_conditioning_holds_and_is_tight():
+    """n = 256, beta = 2, k = 30, delta = 1e-2: P(tau_k > bound) is not rejected at 1e-6 on 20000 rows,
+    the bound is within 1.3x the empirical 0.99-quantile of tau_k, and far below the direct U_t / L."""
+    n, b, k, d = 256, 2.0, 30, 1e-2
+    r = sharp.tau_whp_sharp(n, b, k, d)
+    tau = MC.collect(n, b, 20_000, [MC.tau_name(k)], k=(k,), seed=5)[MC.tau_name(k)]
+    fails = int((tau > r["tau"]).sum())
+    assert not stats.check_rate_at_most(fails, tau.size, d, FALSE_ALARM).rejected
+    q = float(sorted(tau)[int((1 - d) * tau.size)])
+    assert q <= r["tau"] <= 1.3 * q and r["certified_bound"] <= d
+    assert r["tau"] < 0.7 * float(G.tail_bound_direct(n, b, k, d)["tau"])
