@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from . import validate
-from .certificate import certificate_terms, unit_roundoff, upward_norm
+from .certificate import certificate_terms, raise_norm, row_norms, unit_roundoff
 from .reference import attention_reference
 from .stats import AttentionStats
 
@@ -103,8 +103,7 @@ def _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, 
     is_causal = validate.check_flag("is_causal", is_causal)
     return_stats = validate.check_flag("return_stats", return_stats)
     mask = validate.check_mask(attn_mask, tuple(query.shape[:-1]), N, query.dtype, is_causal)
-    if validate.check_flag("check_finite", check_finite):
-        validate.check_values(query, key, value, scale, attn_mask)
+    check_finite = validate.check_flag("check_finite", check_finite)
     grad_inputs = [query, key, value] + ([attn_mask] if mask is not None else [])
     needs_grad = torch.is_grad_enabled() and any(t.requires_grad for t in grad_inputs)
     name = resolve_backend(backend, query, needs_grad)
@@ -112,9 +111,13 @@ def _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, 
     mask4 = mask.reshape(-1, Hq, M, N) if mask is not None else None
     kw = dict(scale=scale, is_causal=is_causal, top_k=top_k, eps=eps, max_tail=max_tail)
     with torch.no_grad():
+        # Row norms, one pass over each tensor: the finiteness check and the certificate share them.
+        norms = tuple(row_norms(t) for t in (q, k, v))
+        if check_finite:
+            validate.check_values(query, key, value, scale, attn_mask, norms=norms)
         if name == "torch":
             out, tau, lse_all, lse_kept, rows, keep = attention_reference(
-                q, k, v, mask4, want_keep=needs_grad, **kw)
+                q, k, v, mask4, want_keep=needs_grad, vnorm=norms[2], **kw)
         else:
             from .triton_topk import attention_triton
 
@@ -122,9 +125,9 @@ def _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, 
                 q, k, v, mask4, interpret=name == "triton-interpret", **kw)
         _check_counts(rows.kept, rows.n_vis, top_k)
         G = Hq // Hkv
-        kmax = upward_norm(k).amax(-1)[:, :, None].expand(-1, -1, G).reshape(-1, Hq, 1)
+        kmax = raise_norm(norms[1].amax(-1), D)[:, :, None].expand(-1, -1, G).reshape(-1, Hq, 1)
         terms = certificate_terms(
-            **rows._asdict(), qnorm=upward_norm(q), kmax=kmax, scale=scale, dim=D, dim_v=Dv,
+            **rows._asdict(), qnorm=raise_norm(norms[0], D), kmax=kmax, scale=scale, dim=D, dim_v=Dv,
             compute_dtype=tau.dtype, out_dtype=out.dtype,
             float_mask=mask is not None and mask.dtype != torch.bool, u_dot=_matmul_roundoff(query, name))
     if needs_grad:  # values of the certified forward, gradients of the kept-set softmax

@@ -28,7 +28,7 @@ import math
 import torch
 
 from . import buffers, validate
-from .certificate import RowNumbers, upward_norm
+from .certificate import RowNumbers, raise_norm, row_norms
 
 # Elements of the per-chunk work buffers (scores, exponentials, gathered values): 4 Mi.
 _CHUNK_ELEMENTS = 1 << 22
@@ -76,6 +76,7 @@ def attention_reference(
     max_tail: float | None = None,
     chunk_size: int | None = None,
     want_keep: bool = False,
+    vnorm: torch.Tensor | None = None,
 ):
     """Sparse attention on validated inputs: top-k (``top_k``), threshold (``eps``) or mass-target
     (``max_tail``), exactly one given.
@@ -85,7 +86,8 @@ def attention_reference(
     SDPA's ``is_causal`` (top-left): query i sees keys j ≤ i. Returns the output (B, Hq, M, Dv) in q's
     dtype, τ, both LSEs (float32, float64 for float64 inputs), the kept counts and the
     :class:`~natsparse.kernels.certificate.RowNumbers` of the certificate; with ``want_keep`` also
-    the kept mask (B, Hq, M, N) (for autograd).
+    the kept mask (B, Hq, M, N) (for autograd). ``vnorm``: upper bounds on ‖v_j‖₂ (B, Hkv, N) if
+    the caller has them.
     """
     if sum(x is not None for x in (top_k, eps, max_tail)) != 1:
         raise ValueError("exactly one of top_k, eps and max_tail must be given")
@@ -96,12 +98,12 @@ def attention_reference(
     dev = q.device
     kt = k.to(cdt).transpose(-1, -2)
     vc = v.to(cdt)
-    vnorm = upward_norm(v)[:, :, None, None, :]                        # (B, Hkv, 1, 1, N)
+    vnorm = (row_norms(v) if vnorm is None else vnorm)[:, :, None, None, :]  # (B, Hkv, 1, 1, N)
     out = buffers.empty((B, Hq, M, Dv), q.dtype, dev)
     tau, lse_all, lse_kept, row_max, l_kept, l_drop = (
         buffers.empty((B, Hq, M), cdt, dev) for _ in range(6))
     kept, n_vis = (buffers.empty((B, Hq, M), torch.int64, dev) for _ in range(2))
-    vmax = buffers.empty((B, Hq, M), torch.float64, dev)
+    vmax = buffers.empty((B, Hq, M), vnorm.dtype, dev)
     keep_all = torch.zeros((B, Hq, M, N), dtype=torch.bool, device=dev) if want_keep else None
     grouped = lambda t: t.reshape(B, Hkv, G, *t.shape[2:])            # noqa: E731 (views)
     qg = grouped(q)
@@ -110,7 +112,7 @@ def attention_reference(
     o_g, tau_g, la_g, lk_g, m_g, lkept_g, ldrop_g, kept_g, nvis_g, vmax_g = outs
     width = max(N, (top_k or 0) * Dv)
     chunk = chunk_size or max(1, _CHUNK_ELEMENTS // (B * Hq * width))
-    cols = torch.arange(N, device=dev)
+    cols = torch.arange(N, device=dev) if is_causal else None
     for start in range(0, M, chunk):
         stop = min(M, start + chunk)
         c = stop - start
@@ -173,7 +175,8 @@ def attention_reference(
         else:
             vm = torch.where(vis, vnorm, 0.0).amax(-1)
         vmax_g[:, :, :, start:stop] = vm
-    rows = RowNumbers(row_max=row_max, l_kept=l_kept, l_drop=l_drop, n_vis=n_vis, kept=kept, vmax=vmax)
+    rows = RowNumbers(row_max=row_max, l_kept=l_kept, l_drop=l_drop, n_vis=n_vis, kept=kept,
+                      vmax=raise_norm(vmax, Dv))
     return out, tau, lse_all, lse_kept, rows, keep_all
 
 

@@ -125,14 +125,18 @@ def attention_triton(
         raise TypeError(f"q, k, v must be float16, bfloat16 or float32 for Triton, got {q.dtype}")
     mod = _kernel_module(interpret)
     out_dtype = q.dtype
-    if interpret and q.dtype != torch.float32:
+    upcast = interpret and q.dtype != torch.float32
+    if upcast:
         q, k, v = (t.float() for t in (q, k, v))
         if attn_mask is not None and attn_mask.dtype != torch.bool:
             attn_mask = attn_mask.float()
     B, Hq, M, D = q.shape
     Hkv, N, Dv = k.shape[1], k.shape[2], v.shape[3]
     dev = q.device
-    out = buffers.empty((B, Hq, M, Dv), out_dtype, dev)
+    # Upcast in the interpreter: the output is written in float32 and rounded to the input dtype by
+    # torch (to nearest), not by the interpreter's own bfloat16 conversion, which is not round-to-nearest
+    # (it broke the certificate by up to one bf16 ulp, test_certificate_holds_on_every_row_triton).
+    out = buffers.empty((B, Hq, M, Dv), torch.float32 if upcast else out_dtype, dev)
     tau, lse_all, lse_kept, row_max, l_kept, l_drop, vsq = (
         buffers.empty((B, Hq, M), torch.float32, dev) for _ in range(7))
     n_vis, kept = (buffers.empty((B, Hq, M), torch.int64, dev) for _ in range(2))
@@ -156,6 +160,8 @@ def attention_triton(
         IS_CAUSAL=is_causal, MODE=mode, MASK_KIND=mask_kind, RADIX_BITS=2,
         PRECISION="ieee" if q.dtype == torch.float32 else "tf32",
     )
+    if upcast:
+        out = out.to(out_dtype)
     # max‖v_j‖₂ from the float32 sum of squares: raise it past that sum's rounding (γ_{Dv+1}),
     # the square root's, and past squares that underflow (≤ 2⁻¹²⁶ each, flushed to zero or not).
     vmax = torch.sqrt(vsq.double() * (1 + float(gamma(Dv + 1, 2.0**-24))) + (Dv + 1) * 2.0**-126)

@@ -202,17 +202,19 @@ def check_flag(name: str, value: object) -> bool:
 
 
 def check_values(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float,
-                 attn_mask: torch.Tensor | None = None) -> None:
+                 attn_mask: torch.Tensor | None = None, norms=None) -> None:
     """Reject NaN/Inf inputs (and NaN/+inf in a float attn_mask; −inf masks a key) and inputs whose
     scores or sums could overflow float32.
 
     The kernel computes scores q·kᵀ·scale and the sums Σ_j p_j v_j (p_j ≤ 1) in float32.
-    By Cauchy–Schwarz |s_ij| ≤ |scale|·‖q_i‖·‖k_j‖ and |Σ_j p_j v_j| ≤ N·max|v|, so when both
-    bounds stay below the float32 maximum nothing can overflow.
+    By Cauchy–Schwarz |s_ij| ≤ |scale|·‖q_i‖·‖k_j‖ and |Σ_j p_j v_j| ≤ N·max_j‖v_j‖, so when both
+    bounds stay below the float32 maximum nothing can overflow. ``norms`` are the row norms of q, k
+    and v (from ``certificate.row_norms``) if the caller has them (the certificate needs them too: one
+    pass over each tensor).
 
     >>> x = torch.ones(1, 1, 2, 2)
     >>> check_values(x, x, x, 1.0)  # finite and far from overflow: returns None
-    >>> check_values(x * 1e20, x * 1e20, x, 1.0)  # doctest: +ELLIPSIS
+    >>> check_values(x * 1e19, x * 1e19, x, 100.0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: scale*max|q_i|*max|k_j| = 2e+40 must be below the float32 maximum so that ...
@@ -221,31 +223,30 @@ def check_values(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float
     ...
     ValueError: value must contain only finite values (no NaN or Inf); pass check_finite=False ...
     """
+    from .certificate import raise_norm, row_norms
+
     if attn_mask is not None and attn_mask.dtype != torch.bool:
         if bool(torch.isnan(attn_mask).any() | (attn_mask == math.inf).any()):
             raise ValueError("attn_mask must not contain NaN or +inf (−inf masks a key); "
                              "pass check_finite=False to skip this check")
-    if q.dtype == torch.float64:
-        for name, t in (("query", q), ("key", k), ("value", v)):
-            if not bool(torch.isfinite(t).all()):
-                raise ValueError(_nonfinite(name))
-        return
-    # One float64 pass per tensor: a row norm (or max |v|) is NaN/Inf exactly when the row holds
-    # a NaN/Inf, since float64 cannot overflow on float32/16 inputs.
-    qn, kn = (torch.linalg.vector_norm(t, dim=-1, dtype=torch.float64).max() for t in (q, k))
-    vmax = v.abs().max().double()
-    for name, x in (("query", qn), ("key", kn), ("value", vmax)):
-        if not math.isfinite(float(x)):
+    # A row norm is NaN/Inf when the row holds a NaN/Inf, or when its float32 squares overflow
+    # (entries beyond ~1e19); only then is the tensor itself scanned, to say which.
+    qn, kn, vn = (raise_norm(x.max(), t.shape[-1])
+                  for x, t in zip(norms or (row_norms(t) for t in (q, k, v)), (q, k, v), strict=True))
+    for name, t, x in (("query", q, qn), ("key", k, kn), ("value", v, vn)):
+        if not math.isfinite(float(x)) and not bool(torch.isfinite(t).all()):
             raise ValueError(_nonfinite(name))
+    if q.dtype == torch.float64:
+        return
     bound = abs(scale) * float(qn) * float(kn)
-    if bound >= _FP32_MAX:
+    if not bound < _FP32_MAX:
         raise ValueError(
             f"scale*max|q_i|*max|k_j| = {bound:.3g} must be below the float32 "
             "maximum so that scores cannot overflow; rescale q or k"
         )
-    if k.shape[-2] * float(vmax) >= _FP32_MAX:
+    if not k.shape[-2] * float(vn) < _FP32_MAX:
         raise ValueError(
-            f"N*max|v| = {k.shape[-2] * float(vmax):.3g} must be below the float32 maximum; rescale v"
+            f"N*max_j||v_j|| = {k.shape[-2] * float(vn):.3g} must be below the float32 maximum; rescale v"
         )
 
 

@@ -8,44 +8,55 @@ import torch
 
 from .style import PALETTE, plt
 
+#: Axis labels, with units, of the benchmark columns (and the factor from the JSON's unit).
+UNITS = {"seconds": ("time (ms)", 1e3), "peak_mib": ("peak memory (MiB)", 1.0),
+         "N": ("keys N", 1.0), "time_vs_sdpa": ("time / dense SDPA", 1.0),
+         "memory_vs_sdpa": ("peak memory / dense SDPA", 1.0)}
 
-def certificate_scatter(error: torch.Tensor, certificate: torch.Tensor, *, label: str = ""):
-    """Actual error ‖o − ô‖ against the certificate 2τ·max‖v‖ per query (exp:kernel).
+
+def certificate_scatter(error: torch.Tensor, bound: torch.Tensor, *, label: str = ""):
+    """Measured error ‖out − o‖₂ against the certificate stats.error_bound, one point per query.
 
     A point below the diagonal is a query whose error the certificate bounds; how far below
     says how pessimistic the worst case over values (lem:worst-case-error) is for these values.
     """
     err = error.detach().double().flatten().cpu().numpy()
-    cert = certificate.detach().double().flatten().cpu().numpy()
+    cert = bound.detach().double().flatten().cpu().numpy()
     keep = (err > 0) & (cert > 0)
-    fig, ax = plt.subplots(figsize=(5.6, 4.4), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(7.0, 4.6), constrained_layout=True)
     ax.scatter(cert[keep], err[keep], s=10, alpha=0.6, color=PALETTE[0], label=label or "queries")
     if keep.any():
         lo = min(cert[keep].min(), err[keep].min())
         hi = max(cert[keep].max(), err[keep].max())
-        ax.plot([lo, hi], [lo, hi], color="0.3", lw=1, ls="--", label="error = certificate")
-    ax.set(xscale="log", yscale="log", xlabel="certificate $2\\tau\\,\\max_j\\|v_j\\|_2$",
-           ylabel="actual error $\\|o-\\hat o\\|_2$", title="Certificate against actual error")
-    ax.legend(fontsize=8)
+        ax.plot([lo, hi], [lo, hi], color="0.3", lw=1, ls="--", label="error = bound")
+    ax.set(xscale="log", yscale="log", xlabel="certificate: stats.error_bound",
+           ylabel="measured error $\\|out-o\\|_2$", title="Certificate against measured error")
+    ax.legend(fontsize=11)
     return fig
 
 
 def benchmark_figure(rows: Sequence[Mapping[str, object]], *, x: str, ys: Sequence[str],
-                     group: str | None):
+                     group: str | None, title: str = ""):
     """One log-log panel per column in `ys`: ``rows[y]`` against ``rows[x]``, one line per value of
-    ``rows[group]`` (for the kernel benchmark JSON)."""
+    ``rows[group]`` (the kernel benchmark's JSON rows), with the units of `UNITS` on the axes."""
     if not ys:
         raise ValueError("ys must name at least one column to plot")
-    fig, axes = plt.subplots(1, len(ys), figsize=(4.6 * len(ys), 3.8), constrained_layout=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(1, len(ys), figsize=(7.0, 3.9), constrained_layout=True, squeeze=False)
     for ax, y in zip(axes[0], ys, strict=True):
+        ylabel, yf = UNITS.get(y, (y, 1.0))
+        xlabel, xf = UNITS.get(x, (x, 1.0))
         groups: dict[object, list[tuple[float, float]]] = {}
         for r in rows:
-            groups.setdefault(r.get(group) if group else y, []).append((float(r[x]), float(r[y])))
+            if r.get(y) is not None:
+                point = (float(r[x]) * xf, float(r[y]) * yf)
+                groups.setdefault(r.get(group) if group else y, []).append(point)
         for colour, (g, pts) in zip(PALETTE * 4, groups.items(), strict=False):
             pts.sort()
             xs, vals = zip(*pts, strict=True)
             ax.plot(xs, vals, marker="o", color=colour, label=str(g))
-        ax.set(xscale="log", yscale="log", xlabel=x, ylabel=y)
-        ax.legend(fontsize=8, title=group)
+        ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel=ylabel)
+        ax.tick_params(labelsize=10)
+    axes[0][0].legend(fontsize=10, title=group, title_fontsize=10)
+    if title:
+        fig.suptitle(title, fontsize=12)
     return fig

@@ -50,7 +50,7 @@ BAD = [
     (dict(v=with_nan(V)), ValueError, r"value must contain only finite values"),
     (dict(q=torch.full((1, 2, 4, 3), 1e20), k=torch.full((1, 2, 6, 3), -1e20)), ValueError,
      r"scores cannot overflow"),
-    (dict(v=torch.full((1, 2, 6, 2), 1e38)), ValueError, r"N\*max\|v\| = .* must be below"),
+    (dict(v=torch.full((1, 2, 6, 2), 1e38)), ValueError, r"N\*max_j\|\|v_j\|\| = .* must be below"),
 ]
 
 
