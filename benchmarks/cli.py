@@ -1,10 +1,12 @@
-"""How long the command line takes: `--help`, `list` cold and warm, `show` warm, as subprocesses.
+"""How long the command line takes: `--help`, `list` cold and warm, `show` warm, `bound ID --help` and
+`bound` evaluating, a bad input refused at parse time, as subprocesses.
 
 With a fresh temporary NATSPARSE_CACHE_DIR (so no user cache is read or touched) it runs
 `natsparse list` once cold (the first run: it runs all the evidence and fills the cache), then
 times `natsparse --help`, `natsparse list` and `natsparse show thm:output-error` warm (outcomes
 read from the cache), interleaved in every repeat (benchmarks/timing.py); it reports the best and
-the median of the repeats against the targets (--help < 1.5 s, list and show warm < 3 s) and
+the median of the repeats against the targets (--help and a refused bad input < 1.5 s; list, show,
+bound ID --help and bound warm < 3 s) and
 writes benchmarks/results/cli.json. With --baseline it shows an earlier JSON's times beside.
 
 The cache is keyed by a hash of the package's source, so an edit to the checkout while the
@@ -45,7 +47,13 @@ COMMANDS = {
     "list (cold)": (["list"], None),
     "list (warm)": (["list"], 3.0),
     f"show {SHOW_ID} (warm)": (["show", SHOW_ID], 3.0),
+    "bound thm:nC-sufficient --help": (["bound", "thm:nC-sufficient", "--help"], 3.0),
+    "bound lem:gap-bound (50 digits)": (["bound", "lem:gap-bound", "--n", "10", "--k", "3", "--Delta", "1.5",
+                                         "--s_k1", "0.2", "--LSE", "3", "--digits", "50"], 3.0),
+    "bad input: simulate --delta 2": (["simulate", "--n", "8", "--beta", "1", "--delta", "2"], 1.5),
 }
+#: commands that must fail with exit status 2 (bad input); every other must exit 0
+EXIT_2 = {"bad input: simulate --delta 2"}
 
 
 def command() -> list[str]:
@@ -71,12 +79,13 @@ def imported_from(env: dict) -> str:
     return str(Path(out.stdout.strip()).parent)
 
 
-def timed(args: list[str], env: dict) -> float:
-    """Seconds one `natsparse ARGS` subprocess takes; a failing command stops the benchmark."""
+def timed(args: list[str], env: dict, expect: int = 0) -> float:
+    """Seconds one `natsparse ARGS` subprocess takes; a command that exits otherwise than `expect`
+    stops the benchmark."""
     t0 = time.perf_counter()
     out = subprocess.run([*command(), *args], env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
-    if out.returncode != 0:
+    if out.returncode != expect:
         raise SystemExit(f"natsparse {' '.join(args)} exited {out.returncode}:\n{out.stderr[-2000:]}")
     return seconds
 
@@ -101,7 +110,7 @@ def run(repeats: int, use_snapshot: bool = True, root: Path = ROOT) -> tuple[lis
 
         def warm_run(name: str) -> float:
             before = outcomes()
-            seconds = timed(COMMANDS[name][0], env)
+            seconds = timed(COMMANDS[name][0], env, 2 if name in EXIT_2 else 0)
             misses[name] += outcomes() > before  # new outcomes: the source changed, the run was cold
             return seconds
 
