@@ -446,6 +446,64 @@ def inference(alpha: float, C: float, texts=None, lengths=PPL_LENGTHS, *, window
             "seconds": round(time.perf_counter() - t0, 2)}
 
 
+def probe_against_eager(n: int, count: int) -> dict:
+    """The probe against the model's own attention weights (eager, ``output_attentions``) on
+    ``count`` windows of n tokens: `row_statistics` of the eager probabilities' logs must give the
+    same k_ε medians and sink mass as the probe's scores (the evidence of exp:real-decoder)."""
+    net, tok = load()
+    batch = windows(halves(token_ids(tok))[0], n, count)
+    probe = measure(net, batch)
+    previous = net.config._attn_implementation
+    net.set_attn_implementation("eager")
+    try:
+        with torch.no_grad():
+            att = net.model(input_ids=batch, output_attentions=True, use_cache=False).attentions
+    finally:
+        net.set_attn_implementation(previous)
+    compared, mismatches, sink = 0, 0, 0.0
+    for layer, a in enumerate(att):                                   # (B, H, n, n), future weights 0
+        p = a[..., n - ROWS:, :].double()
+        logp = p.log().masked_fill(p == 0, HIDDEN)
+        want = {"sink": p[..., 0]}
+        for eps in EPSILONS:
+            want[f"k_{eps}"] = batched.k_eps(logp, eps).double()
+            want[f"k_{eps}_nosink"] = batched.k_eps(logp[..., 1:], eps).double()
+        for c, v in want.items():
+            got = probe[c][layer]
+            v = v.median(-1).values.numpy()
+            if c == "sink":
+                sink = max(sink, float(np.abs(got - v).max()))
+            else:
+                compared += got.size
+                mismatches += int((got != v).sum())
+    return {"k_eps_compared": compared, "k_eps_mismatches": mismatches, "sink_max_abs_diff": sink}
+
+
+def sparse_against_dense(n: int, count: int, top_k: int) -> dict:
+    """natsparse_topk in every layer against SDPA on ``count`` held-out windows of n tokens: the
+    largest logit difference with every key kept and with ``top_k`` kept, and the audit of the
+    latter's certificates (the evidence of exp:sparse-inference)."""
+    net, tok = load()
+    batch = windows(halves(token_ids(tok))[1], n, count)
+
+    def run(attn, **kw):
+        net.set_attn_implementation(attn)
+        with torch.no_grad():
+            return net(input_ids=batch, use_cache=False, **kw).logits
+
+    previous = net.config._attn_implementation
+    try:
+        dense = run("sdpa")
+        full = run("natsparse_topk", natsparse_window=hfa.fixed(n))
+        certs = hfa.Certificates(audit=True)
+        small = run("natsparse_topk", natsparse_window=hfa.fixed(top_k), natsparse_certificates=certs)
+    finally:
+        net.set_attn_implementation(previous)
+    return {"all_kept_max_abs_diff": float((full - dense).abs().max()),
+            "small_window_max_abs_diff": float((small - dense).abs().max()),
+            "audit": certs.summary()["audit"]}
+
+
 def _total(audits: list[dict]) -> dict:
     """One audit count from several: rows and violations summed, the worst error / bound.
 
