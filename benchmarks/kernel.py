@@ -1,13 +1,18 @@
 """Benchmark of certified top-k attention: time and peak memory, printed and saved as JSON.
 
-CPU (always): the chunked reference (``topk_attention(backend="torch")``, which also returns
-the certificate τ) against the naive way (``kernels.reference.naive_topk_attention``: materialise
-the N×N scores, ``torch.topk``, softmax, gather) and dense ``scaled_dot_product_attention``;
-B = H = 1, M = N, D = 64, k = 64.
-Each (method, N) runs in its own subprocess, so peak memory is measured, not estimated: the
+CPU (always), two parts:
+- prefill: the chunked reference (``topk_attention(backend="torch")``, which also returns the
+  certificate) against the naive way (``kernels.reference.naive_topk_attention``: materialise the N×N
+  scores, ``torch.topk``, softmax, gather) and dense ``scaled_dot_product_attention``; B = H = 1,
+  M = N, D = 64, k = 64;
+- decode: M = 1 and M = 8 queries against N = 4k … 64k keys, grouped-query attention with 9 query
+  heads on 3 key/value heads, D = 64, float32: dense SDPA (``enable_gqa=True``) against top-k with
+  k = 64 and k = 256 and mass-target attention (max_tail = 0.01), all with their certificates.
+Each (method, shape) runs in its own subprocess, so peak memory is measured, not estimated: the
 growth of the process's peak resident set (``ru_maxrss``) during the first call, over the
 inputs already allocated (after a warm-up call on a tiny input). Times are measured side by
-side in one process, the methods interleaved in every repeat; the best of the repeats counts. Results:
+side in one process, the methods interleaved in every repeat; the best of the repeats counts. Every
+ratio to the baseline (naive top-k for prefill, dense SDPA for decode) is reported. Results:
 benchmarks/results/kernel-cpu.json.
 
 GPU (only when CUDA is available): the Triton kernel in bf16 against naive torch top-k and
@@ -39,29 +44,76 @@ RESULTS = Path(__file__).parent / "results"
 METHODS = ("reference", "naive", "sdpa")
 
 
+DECODE_METHODS = ("sdpa", "top-k k=64", "top-k k=256", "mass max_tail=0.01")
+DECODE_HEADS = (9, 3)  # query heads, key/value heads
+
+
 def _call(method, q, k, v, top_k):
-    from natsparse.kernels import topk_attention
+    from natsparse.kernels import mass_attention, topk_attention
 
     scale = q.shape[-1] ** -0.5
+    gqa = q.shape[1] != k.shape[1]
     if method == "reference":
         return topk_attention(q, k, v, top_k=top_k, return_stats=True, backend="torch")
     if method == "naive":
         return naive_topk_attention(q, k, v, top_k, scale)
-    return torch.nn.functional.scaled_dot_product_attention(q, k, v)
+    if method.startswith("top-k"):
+        return topk_attention(q, k, v, enable_gqa=gqa, top_k=int(method.split("=")[1]), return_stats=True,
+                              backend="torch")
+    if method.startswith("mass"):
+        return mass_attention(q, k, v, enable_gqa=gqa, max_tail=float(method.split("=")[1]),
+                              return_stats=True, backend="torch")
+    return torch.nn.functional.scaled_dot_product_attention(q, k, v, enable_gqa=gqa)
 
 
-def measure_cpu_memory(method: str, n: int, d: int, top_k: int) -> dict:
+def _inputs(m: int, n: int, d: int, heads: tuple[int, int], seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    hq, hkv = heads
+    return (torch.randn(1, hq, m, d, generator=g), torch.randn(1, hkv, n, d, generator=g),
+            torch.randn(1, hkv, n, d, generator=g))
+
+
+def measure_cpu_memory(method: str, m: int, n: int, d: int, top_k: int, heads=(1, 1)) -> dict:
     """Run in a fresh process: peak-RSS growth of the first call (after a tiny warm-up)."""
     import resource
 
-    g = torch.Generator().manual_seed(0)
     # Warm up on a tiny input first, so lazy library initialisation is not counted.
-    _call(method, *(torch.randn(1, 1, top_k, d, generator=g) for _ in range(3)), top_k)
-    q, k, v = (torch.randn(1, 1, n, d, generator=g) for _ in range(3))
+    _call(method, *_inputs(min(m, 8), 300, d, heads), top_k)
+    q, k, v = _inputs(m, n, d, heads)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     _call(method, q, k, v, top_k)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
-    return {"method": method, "N": n, "D": d, "k": top_k, "peak_mib": peak_kib / 1024}
+    return {"method": method, "M": m, "N": n, "D": d, "k": top_k, "peak_mib": peak_kib / 1024}
+
+
+def _memory_in_subprocess(method, m, n, d, top_k, heads) -> dict:
+    code = (f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+            "from kernel import measure_cpu_memory; "
+            f"print(json.dumps(measure_cpu_memory({method!r}, {m}, {n}, {d}, {top_k}, {heads!r})))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def decode_benchmark(quick: bool, repeats: int = 5) -> list[dict]:
+    """Decode shapes (M = 1, 8; N = 4k … 64k; 9 query heads on 3 KV heads): time and peak memory
+    of every method, with its ratio to dense SDPA measured side by side."""
+    ms, ns = ([1], [2048]) if quick else ([1, 8], [4096, 16384, 65536])
+    d = 64
+    rows = [_memory_in_subprocess(meth, m, n, d, 0, DECODE_HEADS) | {"part": "decode"}
+            for m in ms for n in ns for meth in DECODE_METHODS]
+    for m in ms:
+        for n in ns:
+            q, k, v = _inputs(m, n, d, DECODE_HEADS)
+            times = interleaved_times([partial(_call, meth, q, k, v, 0) for meth in DECODE_METHODS], repeats)
+            for meth, ts in zip(DECODE_METHODS, times, strict=True):
+                row = next(r for r in rows if (r["method"], r["M"], r["N"]) == (meth, m, n))
+                row.update(seconds=min(ts), median_seconds=sorted(ts)[len(ts) // 2])
+    by = {(r["method"], r["M"], r["N"]): r for r in rows}
+    for r in rows:
+        base = by[("sdpa", r["M"], r["N"])]
+        r["time_vs_sdpa"] = r["seconds"] / base["seconds"]
+        r["memory_vs_sdpa"] = r["peak_mib"] / base["peak_mib"] if base["peak_mib"] > 0 else None
+    return rows
 
 
 def cpu_benchmark(quick: bool, repeats: int = 3) -> dict:
@@ -70,15 +122,9 @@ def cpu_benchmark(quick: bool, repeats: int = 3) -> dict:
     d, top_k = 64, 64
     # Memory first: a forked child starts from its parent's peak RSS (Linux keeps the high-water
     # mark across fork and exec), so the parent must not have run anything large yet.
-    rows = []
-    for n in sizes:
-        for method in METHODS:
-            code = (f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-                    "from kernel import measure_cpu_memory; "
-                    f"print(json.dumps(measure_cpu_memory({method!r}, {n}, {d}, {top_k})))")
-            out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                                 text=True).stdout
-            rows.append(json.loads(out.strip().splitlines()[-1]))
+    rows = [_memory_in_subprocess(method, n, n, d, top_k, (1, 1)) | {"part": "prefill"}
+            for n in sizes for method in METHODS]
+    decode = decode_benchmark(quick)
     for n in sizes:
         g = torch.Generator().manual_seed(0)
         q, k, v = (torch.randn(1, 1, n, d, generator=g) for _ in range(3))
@@ -94,11 +140,13 @@ def cpu_benchmark(quick: bool, repeats: int = 3) -> dict:
     return {
         "device": {"cpu": cpu_model(), "threads": torch.get_num_threads(),
                    "torch": torch.__version__, "python": platform.python_version()},
-        "config": {"B": 1, "H": 1, "M": "N", "D": d, "k": top_k, "dtype": "float32",
+        "config": {"prefill": {"B": 1, "H": 1, "M": "N", "D": d, "k": top_k, "dtype": "float32"},
+                   "decode": {"B": 1, "Hq": DECODE_HEADS[0], "Hkv": DECODE_HEADS[1], "D": d,
+                              "dtype": "float32", "methods": list(DECODE_METHODS)},
                    "memory": "growth of peak RSS (ru_maxrss) during the first call, fresh process",
-                   "time": f"best of {repeats} calls, the three methods interleaved in one process"},
+                   "time": "best of the repeats, the methods interleaved in one process"},
         "quick": quick,
-        "rows": rows,
+        "rows": rows + decode,
     }
 
 
@@ -163,8 +211,12 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     if not args.gpu_only:
         cpu = cpu_benchmark(args.quick)
-        show(f"CPU: {cpu['device']['cpu']}, torch {cpu['device']['torch']}", cpu["rows"],
+        title = f"CPU: {cpu['device']['cpu']}, torch {cpu['device']['torch']}"
+        show(title + " — prefill", [r for r in cpu["rows"] if r["part"] == "prefill"],
              ["method", "N", "seconds", "peak_mib", "time_vs_naive", "memory_vs_naive"])
+        decode = [r for r in cpu["rows"] if r["part"] == "decode"]
+        show(title + " — decode (9 query heads on 3 KV heads)", decode,
+             ["method", "M", "N", "seconds", "peak_mib", "time_vs_sdpa", "memory_vs_sdpa"])
         if not args.quick:
             (RESULTS / "kernel-cpu.json").write_text(json.dumps(cpu, indent=2) + "\n")
     if torch.cuda.is_available():

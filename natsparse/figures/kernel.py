@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import torch
+from matplotlib.ticker import NullFormatter
 
 from .style import PALETTE, plt
 
@@ -41,13 +42,13 @@ def benchmark_figure(rows: Sequence[Mapping[str, object]], *, x: str, ys: Sequen
     ``rows[group]`` (the kernel benchmark's JSON rows), with the units of `UNITS` on the axes."""
     if not ys:
         raise ValueError("ys must name at least one column to plot")
-    fig, axes = plt.subplots(1, len(ys), figsize=(7.0, 3.9), constrained_layout=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(ys), figsize=(7.0, 4.4), layout="constrained", squeeze=False)
     for ax, y in zip(axes[0], ys, strict=True):
         ylabel, yf = UNITS.get(y, (y, 1.0))
         xlabel, xf = UNITS.get(x, (x, 1.0))
         groups: dict[object, list[tuple[float, float]]] = {}
         for r in rows:
-            if r.get(y) is not None:
+            if r.get(y) is not None and float(r[y]) > 0:  # a log axis: zero growth is not drawn
                 point = (float(r[x]) * xf, float(r[y]) * yf)
                 groups.setdefault(r.get(group) if group else y, []).append(point)
         for colour, (g, pts) in zip(PALETTE * 4, groups.items(), strict=False):
@@ -55,8 +56,13 @@ def benchmark_figure(rows: Sequence[Mapping[str, object]], *, x: str, ys: Sequen
             xs, vals = zip(*pts, strict=True)
             ax.plot(xs, vals, marker="o", color=colour, label=str(g))
         ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel=ylabel)
+        ticks = sorted({p[0] for pts in groups.values() for p in pts})
+        ax.set_xticks(ticks, [f"{t / 1024:g}k" if t >= 1024 else f"{t:g}" for t in ticks])
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_minor_formatter(NullFormatter())
         ax.tick_params(labelsize=10)
-    axes[0][0].legend(fontsize=10, title=group, title_fontsize=10)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(4, len(labels)), fontsize=10)
     if title:
         fig.suptitle(title, fontsize=12)
     return fig

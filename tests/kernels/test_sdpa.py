@@ -45,14 +45,14 @@ def _masks(m, n, seed=1):
 def test_masks_and_gqa_match_sdpa_when_nothing_is_dropped(backend, kind):
     """top_k = S keeps every visible key: the output is SDPA's (same mask, same GQA), masked keys are
     neither kept nor counted, the all-masked row is 0 with τ = 0, LSE = −inf, kept 0, bound 0."""
-    q, k, v = _qkv((2, 4, 6, 8), (2, 2, 9, 8))
+    q, k, v = _qkv((1, 4, 6, 8), (1, 2, 9, 8))
     keep, additive = _masks(6, 9)
     mask = keep if kind == "bool" else additive
     out, st_ = nk.topk_attention(q, k, v, mask, enable_gqa=True, top_k=9, return_stats=True,
                                  backend=backend)
     ref = F.scaled_dot_product_attention(q, k, v, mask, enable_gqa=True)
     torch.testing.assert_close(out, ref, rtol=0, atol=2e-6)
-    assert torch.equal(st_.kept, keep.sum(-1).expand(2, 4, 6))
+    assert torch.equal(st_.kept, keep.sum(-1).expand(1, 4, 6))
     assert torch.all(st_.tail_mass == 0)
     assert torch.all(out[:, :, 1] == 0) and torch.all(st_.error_bound[:, :, 1] == 0)
     assert torch.all(st_.lse_all[:, :, 1] == -math.inf) and torch.all(st_.kept[:, :, 1] == 0)
@@ -103,8 +103,10 @@ ADVERSARIAL = {
 }
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
-@pytest.mark.parametrize("values", sorted(ADVERSARIAL))
+@pytest.mark.parametrize(("dtype", "values"), [
+    (dtype, values) for dtype in (torch.float32, torch.float16, torch.bfloat16)
+    for values in sorted(ADVERSARIAL)
+    if not (dtype == torch.float16 and values == "tiny_values")])  # 1e-30 is below float16's range
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**31 - 1), logscale=st.sampled_from([-6.0, 0.0, 2.0, 5.0]),
        top_k=st.integers(1, 24), causal=st.booleans())
@@ -113,8 +115,6 @@ def test_certificate_holds_on_every_row_torch(dtype, values, seed, logscale, top
     g = torch.Generator().manual_seed(seed)
     n, dv = 24, 3
     q, k = (torch.randn(1, 2, n, 4, generator=g, dtype=torch.float64) for _ in range(2))
-    if dtype == torch.float16 and values == "tiny_values":
-        pytest.skip("1e-30 is below float16's range")
     v = ADVERSARIAL[values](g, 2 * n, dv).reshape(1, 2, n, dv)
     q, k, v = (t.to(dtype) for t in (q, k, v))
     scale = 2.0**logscale
