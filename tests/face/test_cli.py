@@ -136,9 +136,15 @@ def test_every_option_has_help_text():
 
 
 def test_version(capsys):
+    """`natsparse --version` prints the version, which is pyproject's (the two must not drift)."""
+    import tomllib
+    from pathlib import Path
+
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"natsparse {__version__}"
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    assert __version__ == pyproject["project"]["version"]
 
 
 def test_list_never_cuts_an_id_at_80_columns(capsys, monkeypatch):
