@@ -163,7 +163,7 @@ def test_check_always_runs_afresh(fake, capsys):
     assert {r["id"]: r["status"] for r in json.loads(capsys.readouterr().out)}[RID] == "failed"
     assert calls(fake) == 1
     assert main(["check", RID, "--json"]) == 0  # check does not: it runs, and passes
-    rows = json.loads(capsys.readouterr().out)
+    rows = json.loads(capsys.readouterr().out)["evidence"]  # natsparse check --json: verdicts and records
     assert calls(fake) == 2 and [r["detail"] for r in rows] == ["fake run #2"]
 
 
