@@ -34,11 +34,19 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
+import sympy as sp
 from flint import acb, arb, ctx
 from scipy.stats import beta as beta_dist
 from scipy.stats import binom, norm
+
+from natsparse.proofs import gaussian as PG
+from natsparse.proofs import get
+from natsparse.proofs.symbols import eps as EPS
+from natsparse.proofs.symbols import k as K
+from natsparse.proofs.symbols import n as N
 
 from .bounds import register_bound
 from .validate import as_nonnegative, as_open_unit, as_positive_int
@@ -62,14 +70,58 @@ SEARCH_MARGIN = 0.98
 CERTIFY_TRIES = 4
 
 
+# --- the registry's formula: what this algorithm evaluates ------------------------------------
+
+@lru_cache(maxsize=16)
+def _read_formula(rels: tuple) -> tuple:
+    """(exponent, sure bound) of thm:sparse-whp-sharp's relations: the Chernoff bound's logarithm as
+    const + c lambda + a log M_above + b log M_below (each a SymPy expression in n, k, eps) and the
+    sure bound's right-hand side. Read from the registry so that a changed formula changes the numbers
+    (the mutation gate); a relation that is not an upper bound of this shape is refused."""
+    chernoff, sure = rels
+    if not (isinstance(chernoff, sp.LessThan) and chernoff.lhs == PG.P_u):
+        raise ValueError("thm:sparse-whp-sharp: relation 0 must bound P_u from above, got "
+                         f"{sp.sstr(chernoff)}")
+    if not (isinstance(sure, sp.LessThan) and sure.lhs == PG.N_eps):
+        raise ValueError(f"thm:sparse-whp-sharp: relation 1 must bound N_eps from above, got {sp.sstr(sure)}")
+    log_a, log_b = sp.symbols("log_M_above log_M_below", real=True)
+    expo = sp.expand_log(sp.log(chernoff.rhs.subs({PG.M_above: sp.exp(log_a), PG.M_below: sp.exp(log_b)})),
+                         force=True)
+    variables = (PG.lam, log_a, log_b)
+    coefficients = tuple(sp.diff(expo, v) for v in variables)
+    if any(sp.diff(cf, v) != 0 for cf in coefficients for v in variables):
+        raise ValueError("thm:sparse-whp-sharp: the Chernoff bound must be exp(linear in lambda, log M)")
+    return (sp.expand(expo.subs({v: 0 for v in variables})), *coefficients), sure.rhs
+
+
+def _exact(expr: sp.Expr, at: dict) -> Fraction:
+    value = sp.nsimplify(expr.subs(at))
+    if not value.is_Rational:
+        raise ValueError(f"thm:sparse-whp-sharp: {sp.sstr(expr)} is not rational at {at}")
+    return Fraction(int(value.p), int(value.q))
+
+
+def exponent(n: int, k: int, eps) -> tuple[Fraction, Fraction, Fraction, Fraction]:
+    """(const, c, a, b): log of the Chernoff bound = const + c lambda + a log M_above + b log M_below,
+    exact at (n, k, eps as its decimal), from the registry's formula.
+
+    >>> exponent(256, 30, 0.01)
+    (Fraction(0, 1), Fraction(99, 1), Fraction(30, 1), Fraction(225, 1))
+    """
+    parts, _ = _read_formula(tuple(get("thm:sparse-whp-sharp").relations()))
+    at = {N: n, K: k, EPS: sp.Rational(str(float(eps)))}
+    return tuple(_exact(part, at) for part in parts)
+
+
 def k_trivial(n: int, eps) -> int:
-    """The sure bound min(n, ceil(1/eps) - 1) on N_eps (exact rational arithmetic on eps's decimal).
+    """The sure bound min(n, ceil(1/eps) - 1) on N_eps (exact rational arithmetic on eps's decimal; the
+    registry's formula), never below 0.
 
     >>> k_trivial(256, 0.01), k_trivial(64, 0.3), k_trivial(8, 0.9), k_trivial(4, 1e-3)
     (99, 3, 1, 4)
     """
-    e = Fraction(str(float(eps)))
-    return min(n, math.ceil(1 / e) - 1)
+    _, sure = _read_formula(tuple(get("thm:sparse-whp-sharp").relations()))
+    return max(0, min(n, math.floor(_exact(sure, {EPS: sp.Rational(str(float(eps)))}))))
 
 
 # --- float64 search: choose lambda per cell and the candidate k -------------------------------
@@ -91,11 +143,13 @@ def _log_mgf(u: float, b: float, side: int, log_lam: np.ndarray, sign: int = -1)
     return top + np.log(np.exp(x - top[:, None]).sum(axis=1)) - log_mass
 
 
-def _log_g(u: float, n: int, k: int, b: float, c: float) -> tuple[float, float]:
+def _log_g(u: float, n: int, k: int, b: float, coef) -> tuple[float, float]:
     """(log g(u) at the best lambda of a coarse grid refined around its minimum, that lambda)."""
+    const, c, a_up, a_down = (float(x) for x in coef)
+
     def exponent(log_lam):
-        expo = np.exp(log_lam) * c + (n - k - 1) * _log_mgf(u, b, -1, log_lam)
-        return expo + k * _log_mgf(u, b, 1, log_lam) if k else expo
+        expo = const + np.exp(log_lam) * c + a_down * _log_mgf(u, b, -1, log_lam)
+        return expo + a_up * _log_mgf(u, b, 1, log_lam) if a_up else expo
 
     coarse = exponent(LOG_LAMBDA)
     centre = LOG_LAMBDA[int(np.argmin(coarse))]
@@ -119,10 +173,11 @@ def cells(n: int, k: int, b: float, delta: float) -> np.ndarray:
     return np.linspace(lo, hi, CELLS + 1)
 
 
-def _float_bound(n: int, b: float, c: float, k: int, delta: float) -> tuple[float, np.ndarray, list]:
+def _float_bound(n: int, b: float, eps: float, k: int, delta: float) -> tuple[float, np.ndarray, list]:
     """The bound in float64, with the cells and the chosen lambdas (for the certificate)."""
     us = cells(n, k, b, delta)
-    logs, lams = zip(*(_log_g(float(u), n, k, b, c) for u in us), strict=True)
+    coef = exponent(n, k, eps)
+    logs, lams = zip(*(_log_g(float(u), n, k, b, coef) for u in us), strict=True)
     G = np.maximum.accumulate(np.exp(np.array(logs)))
     T = binom.sf(k, n, norm.sf(us / b))
     G = np.append(G, 1.0)
@@ -177,12 +232,12 @@ def certify(n: int, b: float, eps, k: int, us, lams) -> float:
     old = ctx.prec
     ctx.prec = PREC
     try:
-        c = 1 / arb(str(float(eps))) - 1                   # eps as the decimal the user typed
+        const, c, a_up, a_down = (arb(x.numerator) / arb(x.denominator) for x in exponent(n, k, eps))
         G = []
         for u, lam in zip(us, lams, strict=True):
-            log_g = arb(lam) * c + (n - k - 1) * _mgf_upper(lam, float(u), b, -1).log()
-            if k:
-                log_g += k * _mgf_upper(lam, float(u), b, 1).log()
+            log_g = const + arb(lam) * c + a_down * _mgf_upper(lam, float(u), b, -1).log()
+            if a_up:
+                log_g += a_up * _mgf_upper(lam, float(u), b, 1).log()
             G.append(min(1.0, _up(log_g.exp())))
         G = list(np.maximum.accumulate(G)) + [1.0]
         total = arb(G[0])
@@ -209,7 +264,7 @@ def tail_probability_bound(n, beta, eps, k, delta=1e-4) -> float:
         return 0.0
     if b == 0:
         return 1.0 if 1 / nn > e and kk < nn else 0.0
-    _, us, lams = _float_bound(nn, b, 1 / e - 1, kk, d)
+    _, us, lams = _float_bound(nn, b, e, kk, d)
     return certify(nn, b, e, kk, us, lams)
 
 
@@ -241,10 +296,8 @@ def sparse_whp_sharp(n, beta, eps, delta=1e-4) -> dict:
     if b == 0:  # a_j = 1/n for every j: N_eps is n or 0, surely
         k0 = nn if 1 / nn > e else 0
         return {**out, "k": min(k0, kt), "capped": False}
-    c = 1 / e - 1
-
     def fits(k):
-        return _float_bound(nn, b, c, k, d)[0] <= d * SEARCH_MARGIN
+        return _float_bound(nn, b, e, k, d)[0] <= d * SEARCH_MARGIN
 
     if kt == 0 or not fits(kt - 1):
         return {**out, "reason": why}
@@ -253,7 +306,7 @@ def sparse_whp_sharp(n, beta, eps, delta=1e-4) -> dict:
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if fits(mid) else (mid + 1, hi)
     for k in range(hi, min(kt, hi + CERTIFY_TRIES)):
-        _, us, lams = _float_bound(nn, b, c, k, d)
+        _, us, lams = _float_bound(nn, b, e, k, d)
         bound = certify(nn, b, e, k, us, lams)
         if bound <= d:
             return {"k": k, "certified_bound": bound, "k_trivial": kt, "capped": False}
