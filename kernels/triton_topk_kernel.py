@@ -100,7 +100,7 @@ def _sparse_attn_fwd(
             m_i = m_new
             n_vis += tl.sum(vis.to(tl.int32), axis=1)
     if MODE == THRESHOLD:
-        thr_s = tl.minimum(m_i + tl.log(l_i) + log_eps, m_i)
+        thr_s = tl.minimum(m_i + tl.log(tl.where(l_i > 0, l_i, 1.0)) + log_eps, m_i)  # l_i = 0: no key
     else:
         # Radix select on the uint32 order keys, RADIX_BITS bits per streaming pass, most significant
         # first. Top-k: the largest T with #{key ≥ T} ≥ k_eff. Mass: the largest T with
