@@ -52,10 +52,15 @@ def resolve_backend(backend: object, q: torch.Tensor, needs_grad: bool = False) 
 
 
 def _matmul_roundoff(q: torch.Tensor, name: str) -> float:
-    """Unit roundoff of the score matmul: float64, or float32 unless PyTorch may use TF32/bf16."""
+    """Unit roundoff of the score matmul: float64, or float32 unless PyTorch may use TF32/bf16 for
+    its float32 matmuls (torch backend; then 2⁻¹¹ or 2⁻⁸).
+
+    >>> _matmul_roundoff(torch.zeros(1, dtype=torch.float16), "triton") == 2.0**-24
+    True
+    """
     if q.dtype == torch.float64:
         return unit_roundoff(torch.float64)
-    if name == "torch" and q.dtype == torch.float32:
+    if name == "torch":  # a float32 matmul, 16-bit inputs included (upcast, then scaled)
         if q.is_cuda and torch.backends.cuda.matmul.allow_tf32:
             return 2.0**-11
         return {"highest": 2.0**-24, "high": 2.0**-11}.get(torch.get_float32_matmul_precision(), 2.0**-8)

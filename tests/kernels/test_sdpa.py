@@ -256,3 +256,18 @@ def _prefix_sets(sizes):
     """Selector that keeps, row after row, the first sizes[i] keys of the stable descending order."""
     it = iter(sizes)
     return lambda s, a: sorted(range(len(s)), key=lambda j: (-s[j], j))[: next(it)]
+
+
+def test_a_lower_float32_matmul_precision_widens_the_bound_and_it_still_holds():
+    """torch.set_float32_matmul_precision("medium") lets PyTorch multiply float32 in bfloat16: the
+    torch backend then charges the scores 2⁻⁸ instead of 2⁻²⁴, and the certificate still holds."""
+    q, k, v = _qkv((1, 1, 12, 16), (1, 1, 12, 16), seed=12)
+    _, tight = nk.topk_attention(q, k, v, top_k=4, is_causal=True, return_stats=True, backend="torch")
+    before = torch.get_float32_matmul_precision()
+    try:
+        torch.set_float32_matmul_precision("medium")
+        out, wide = nk.topk_attention(q, k, v, top_k=4, is_causal=True, return_stats=True, backend="torch")
+    finally:
+        torch.set_float32_matmul_precision(before)
+    assert torch.all(wide.error_bound > tight.error_bound)
+    check_error_bound(out, wide, mp_truth(q, k, v, 0.25, True, topk_set(4)))
