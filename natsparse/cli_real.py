@@ -87,6 +87,7 @@ def _smollm2(args) -> int:
         raise cc.UsageError("--alpha and --C go together (the window k = ceil(alpha n^C)); "
                             "give both or neither")
     texts = _texts(args.text)
+    D.gguf_file()                      # the package first: its absence is told with the install command
     net, tok = D.load()
     limit = D.context(net)
     lengths = D.check_lengths(args.lengths or D.LAW_LENGTHS, limit, "--lengths")
