@@ -1,6 +1,6 @@
 """The `natsparse` command line: list, show, check and evaluate the results of the theory.
 
-    natsparse list                      table of every result: id, kind, provenance, status
+    natsparse list                      table of every result: id, status, provenance, scope
     natsparse show ID                   statement, hypotheses, bound (pretty and LaTeX), evidence
     natsparse check ID ... | --all      run the evidence; exit 1 if anything fails
     natsparse bound ID --n 10 --k 3 ... evaluate a bound (50 digits); `bound ID --help`: its parameters
@@ -84,12 +84,13 @@ def cmd_list(args) -> int:
     if cc.emit_json(args, rows):
         return 0
     table = Table(title=f"natsparse: {len(ids)} results")
+    # the kind is the id's prefix (def, lem, thm, ...): left to the JSON, so the scope has room at 80 columns
     table.add_column("id", no_wrap=True, min_width=max(map(len, ids)))     # an id is never cut
-    for col in ("kind", "provenance", "status", "scope"):
-        table.add_column(col, overflow="fold")
+    table.add_column("status", no_wrap=True, min_width=max(map(len, st.values())))
+    table.add_column("provenance", min_width=len("provenance"))
+    table.add_column("scope")
     for row in rows:
-        table.add_row(row["id"], row["kind"], ", ".join(row["provenance"]), _styled(row["status"]),
-                      row["scope"])
+        table.add_row(row["id"], _styled(row["status"]), ", ".join(row["provenance"]), row["scope"])
     _console().print(table)
     return 0
 
@@ -333,8 +334,9 @@ def build_parser() -> cc.Parser:
                    help="print the version and exit")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     refresh = "run the evidence again instead of reading outcomes cached for this source"
-    s = sub.add_parser("list", help="every result with kind, provenance and computed status",
-                       description="Every result of the theory: id, kind, provenance, status and scope.")
+    s = sub.add_parser("list", help="every result with its computed status, provenance and scope",
+                       description="Every result of the theory: id, status, provenance and scope "
+                                   "(--json adds the kind).")
     cc.add_json(s, "the list")
     s.add_argument("--refresh", action="store_true", help=refresh)
     s.set_defaults(func=cmd_list)
