@@ -171,6 +171,9 @@ def json_target(raw: str) -> str:
     writable, or can be created inside a writable one); checked before any work is done."""
     if raw == "-":
         return raw
+    if re.fullmatch(r"(def|lem|thm|prop|cor|exp):[\w-]+", raw):      # `check --json lem:a lem:b`
+        raise argparse.ArgumentTypeError(f"expected '-' or a file path, got the result id {raw!r} "
+                                         "(put --json after the ids)")
     path = Path(raw)
     parent = path.parent
     while not parent.exists() and parent != parent.parent:

@@ -35,6 +35,8 @@ CASES = [
     (["check"], "check: give result ids or --all"),
     (["check", "--all", "lem:gap-bound"], "check: give result ids or --all (not both)"),
     (["check", "lem:nope"], "unknown result id 'lem:nope'"),
+    (["check", "--json", "lem:gap-bound", "lem:max-weight"],
+     "argument --json: expected '-' or a file path, got the result id 'lem:gap-bound' (put --json after"),
     (["check", "lem:gap-bound", "--digits", "80"],
      "check: argument --digits: expected an integer in [1, 50], got '80'"),
     # bound: the id, the parameters, their values, the hypotheses, the options
