@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 MATHJAX_SCRIPT = "mathjax/tex-mml-chtml.js"
-#: In the book's static folder: breaks or shrinks display maths that is wider than its box.
+#: The script in the book's static folder that breaks or shrinks display maths wider than its box.
 FIT_MATHS_SCRIPT = "natsparse-maths.js"
 
 
