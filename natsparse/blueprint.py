@@ -303,7 +303,8 @@ def results_table_html(rows: Iterable[Mapping[str, str]], hrefs: Mapping[str, st
         stroke, fill, ink = st_.stroke, st_.fill, st_.ink
         badge = (f"<span class='natsparse-badge' style='background:{fill};color:{ink};"
                  f"border:1px solid {stroke}'>{html.escape(row['status'])}</span>")
-        body.append(f"<tr><td>{cell}</td><td>{html.escape(row['kind'])}</td>"
+        body.append(f"<tr><td class='natsparse-token'>{cell}</td>"
+                    f"<td class='natsparse-token'>{html.escape(row['kind'])}</td>"
                     f"<td>{html.escape(row['title'])}</td><td>{html.escape(row['provenance'])}</td>"
                     f"<td>{badge}</td>"
                     + (f"<td>{html.escape(row.get('scope', ''))}</td>" if with_scope else "")

@@ -29,6 +29,8 @@ from natsparse.numeric.records import CheckRecord
 
 #: Columns whose False is a failure (shown in the failure colour); elsewhere no is just "no".
 VERDICTS = ("passed", "certified")
+#: Text cells of one word up to this many characters never break; longer text may break anywhere.
+TOKEN_CHARS = 30
 #: Numbers with a decimal exponent in [FIXED_LO, FIXED_HI) are written without an exponent.
 FIXED_LO, FIXED_HI = -4, 5
 
@@ -100,7 +102,10 @@ def _cell(value, column: str, digits: int) -> str:
         value = int(text) if text.lstrip("+-").isdigit() else mpmath.mpf(text)
     if _as_number(value) is not None:
         return f"<td class='natsparse-num'>{fmt(value, digits)}</td>"
-    return f"<td>{html.escape(str(value))}</td>"
+    text = str(value)
+    if len(text) <= TOKEN_CHARS and not any(c.isspace() for c in text):  # a word or an id: kept whole
+        return f"<td class='natsparse-token'>{html.escape(text)}</td>"
+    return f"<td>{html.escape(text)}</td>"
 
 
 def _significant(text: str) -> int:
