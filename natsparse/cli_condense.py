@@ -133,7 +133,7 @@ def add_parsers(subparsers) -> None:
     """Add `condense train | eval | experiment` to the CLI's subparsers."""
     c = subparsers.add_parser("condense", help="train with the sparsity loss L_k (exp:condensation)",
                               description=__doc__.splitlines()[0])
-    sub = c.add_subparsers(dest="condense_command", required=True)
+    sub = c.add_subparsers(dest="condense_command", required=True, metavar="{train,eval,experiment}")
     t = sub.add_parser("train", help="train (or resume) one run into --out, then evaluate it")
     t.add_argument("--out", required=True, type=cc.folder("--out"),
                    help="run folder (created if needed): checkpoint.pt, log.json, eval.json")

@@ -89,7 +89,7 @@ CASES = [
     (["audit", "lem:nope"], "unknown result id 'lem:nope'"),
     (["audit", "exp:kernel"], "audit: exp:kernel has no formula to mutate"),
     # condense
-    (["condense"], "condense: the following arguments are required: condense_command"),
+    (["condense"], "condense: the following arguments are required: {train,eval,experiment}"),
     (["condense", "train"], "condense train: the following arguments are required: --out"),
     (["condense", "train", "--out", "/etc/passwd/x"],
      "condense train: argument --out: expected a folder that can be created, got '/etc/passwd/x'"),
