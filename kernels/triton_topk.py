@@ -12,6 +12,14 @@ mask) in float32 each time; masked keys get −inf and are invisible. The N×N s
   #{key > T}, hence how many of the keys equal to T are needed. The row max is taken on the way.
   (Threshold variant: one online pass for the row max and the dense log-sum-exp instead; keep
   s_j ≥ min(LSE + log ε, max s), i.e. a_j ≥ ε, and never an empty set.)
+* Bracket select (top-k, the default; selection_config). A guess first: a radix select on a few
+  evenly spaced key blocks gives order keys [lo, hi] that likely hold the k-th key (sample ranks
+  e ∓ (3√e + 1)). Then one counting pass over all keys (no exp, no p·V) takes the exact row max, the
+  visible count, #{key > hi} and #{lo ≤ key ≤ hi}, compacting (a prefix sum within the block) the
+  first CAP in-bracket keys of each row into a scratch of O(M·CAP); sorting those gives T and
+  #{key > T} exactly. Rows whose k-th key lies outside the bracket, or whose bracket overflows CAP,
+  take the radix select above, so the kept set never depends on the guess. Passes over QKᵀ: 2 (count,
+  final) plus 2·16 over the sampled blocks, against 17 for the radix select; 18 where a row misses.
 * Mass variant (def:mass-attention). One online pass for the row max m and L = Σ p_j, then the same
   radix select on weights instead of counts: the largest T with Σ_{key < T} p_j ≤ max_tail·L; of the
   keys tied at T it keeps, in index order, only as many as the budget needs. Cost: one pass more
@@ -103,6 +111,7 @@ def attention_triton(
     eps: float | None = None,
     max_tail: float | None = None,
     interpret: bool = False,
+    selection: dict | None = None,
 ):
     """Run the fused kernel on validated inputs; any strides are accepted.
 
@@ -110,7 +119,9 @@ def attention_triton(
     (B, Hq, M, N) (a view: stride 0 where broadcast). Exactly one of ``top_k``, ``eps`` and
     ``max_tail`` is given. ``interpret=True`` runs the Triton interpreter on CPU tensors (tests),
     with float16/bfloat16 upcast to float32 (the interpreter's ``tl.dot`` multiplies bfloat16 bit
-    patterns); otherwise the tensors must live on a CUDA device. Returns what
+    patterns); otherwise the tensors must live on a CUDA device. ``selection`` (tests and benchmarks)
+    overrides entries of :func:`selection_config`; if it has a key "bracketed", that entry receives
+    the per-row int32 flags (1: the bracket held the k-th key, 0: radix fallback). Returns what
     :func:`~natsparse.kernels.reference.attention_reference` returns, without the kept mask.
 
     >>> x = torch.zeros(1, 1, 2, 2)
@@ -149,17 +160,27 @@ def attention_triton(
     block = 16 if interpret else 64
     grid = (-(-M // block), B * Hq)
     mode = 0 if top_k is not None else (1 if eps is not None else 2)
+    sel = {**selection_config(interpret), **{key: val for key, val in (selection or {}).items()
+                                             if key != "bracketed"}}
+    # Scratch of the bracket select: CAP candidate order keys per row, O(M·CAP), no N×N.
+    scratch = torch.empty((B * Hq * M * sel["cap"] if sel["select"] == "bracket" else 1,),
+                          dtype=torch.int32, device=dev)
+    bracketed = torch.zeros((B, Hq, M), dtype=torch.int32, device=dev)
     mod._sparse_attn_fwd[grid](
         q, k, v, mask, out, tau, lse_all, lse_kept, row_max, l_kept, l_drop, n_vis, kept, vsq,
+        scratch, bracketed,
         *q.stride(), *k.stride(), *v.stride(), *mstrides, *out.stride(),
         Hq, Hq // Hkv, M, N, D, Dv, float(scale),
         kernel_top_k(top_k) if top_k is not None else 0,
         math.log(eps) if eps is not None else 0.0,
-        float(max_tail) if max_tail is not None else 0.0,
+        float(max_tail) if max_tail is not None else 0.0, float(sel["skew"]),
         BLOCK_M=block, BLOCK_N=block, BLOCK_D=_pow2(D), BLOCK_DV=_pow2(Dv),
         IS_CAUSAL=is_causal, MODE=mode, MASK_KIND=mask_kind, RADIX_BITS=2,
         PRECISION="ieee" if q.dtype == torch.float32 else "tf32",
+        SELECT=int(sel["select"] == "bracket"), SAMPLE_BLOCKS=sel["sample_blocks"], CAP=sel["cap"],
     )
+    if selection is not None and "bracketed" in selection:
+        selection["bracketed"] = bracketed
     if upcast:
         out = out.to(out_dtype)
     # max‖v_j‖₂ from the float32 sum of squares: raise it past that sum's rounding (γ_{Dv+1}),
@@ -168,6 +189,18 @@ def attention_triton(
     vmax = vmax * (1 + 2.0**-52)
     rows = RowNumbers(row_max=row_max, l_kept=l_kept, l_drop=l_drop, n_vis=n_vis, kept=kept, vmax=vmax)
     return out, tau, lse_all, lse_kept, rows
+
+
+def selection_config(interpret: bool) -> dict:
+    """How top-k selects: "bracket" (sample, one counting pass, resolve; radix for the rows the
+    bracket misses) or "radix" (32/RADIX_BITS counting passes), the sample's key blocks, the
+    candidate slots per row (a power of two, for tl.sort) and the fault-injection skew (0: none).
+
+    >>> selection_config(interpret=True)["select"]
+    'bracket'
+    """
+    return {"select": "bracket", "sample_blocks": 1 if interpret else 8, "cap": 64 if interpret else 512,
+            "skew": 0.0}
 
 
 def kernel_top_k(top_k: int) -> int:

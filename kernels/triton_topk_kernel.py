@@ -9,6 +9,8 @@ import triton.language as tl
 TOPK = tl.constexpr(0)
 THRESHOLD = tl.constexpr(1)
 MASS = tl.constexpr(2)
+RADIX = tl.constexpr(0)
+BRACKET = tl.constexpr(1)
 NO_MASK = tl.constexpr(0)
 BOOL_MASK = tl.constexpr(1)
 
@@ -54,17 +56,149 @@ def _from_order_key(key):
 
 
 @triton.jit
+def _radix_select(q, k_base, mask_base, offs_m, M, N, D, stride_kn, stride_kd, stride_mm, stride_mn, scale,
+                  target, budget, m_i, n_vis, n_blocks, n_steps, BLOCK_M: tl.constexpr,
+                  BLOCK_N: tl.constexpr, BLOCK_D: tl.constexpr, IS_CAUSAL: tl.constexpr,
+                  MASK_KIND: tl.constexpr, PRECISION: tl.constexpr, MODE: tl.constexpr,
+                  RADIX_BITS: tl.constexpr):
+    """Radix select on the uint32 order keys of n_steps of the n_blocks key blocks (evenly spaced; all
+    when n_steps = n_blocks), RADIX_BITS bits per streaming pass, most significant first.
+
+    Top-k: the largest T with #{key ≥ T} ≥ min(n_vis, target). Mass: the largest T with
+    Σ_{key < T} p ≤ budget. Returns T, #{key > T}, #{key ≥ T}, Σ_{key < T} p, the row max and the
+    visible count (both updated from m_i, n_vis in top-k mode).
+    """
+    NDIG: tl.constexpr = 1 << RADIX_BITS
+    digits = tl.arange(0, NDIG)
+    prefix = tl.zeros([BLOCK_M], tl.uint32)
+    above = tl.zeros([BLOCK_M], tl.int32)
+    ge_t = tl.zeros([BLOCK_M], tl.int32)
+    below_t = tl.zeros([BLOCK_M], tl.float32)
+    for radix_pass in range(0, 32 // RADIX_BITS):
+        shift_bits = 32 - RADIX_BITS * (radix_pass + 1)
+        cand = prefix[:, None] | (digits[None, :].to(tl.uint32) << shift_bits)
+        cnt = tl.zeros([BLOCK_M, NDIG], tl.int32)
+        below = tl.zeros([BLOCK_M, NDIG], tl.float32)
+        for step in range(0, n_steps):
+            start_n = (step * n_blocks // n_steps) * BLOCK_N
+            s, vis, offs_n = _scores(q, k_base, mask_base, start_n, offs_m, M, N, D, stride_kn,
+                                     stride_kd, stride_mm, stride_mn, scale, BLOCK_N, BLOCK_D,
+                                     IS_CAUSAL, MASK_KIND, PRECISION)
+            key = _order_key(s)
+            ge = (key[:, :, None] >= cand[:, None, :]) & vis[:, :, None]
+            cnt += tl.sum(ge.to(tl.int32), axis=1)
+            if MODE == TOPK:
+                m_i = tl.maximum(m_i, tl.max(s, axis=1))
+            else:
+                shift = tl.where(m_i > float("-inf"), m_i, 0.0)
+                p = tl.where(vis, tl.exp(s - shift[:, None]), 0.0)
+                lt = (key[:, :, None] < cand[:, None, :]) & vis[:, :, None]
+                below += tl.sum(tl.where(lt, p[:, :, None], 0.0), axis=1)
+        if MODE == TOPK:
+            # Pass 0's digit-0 candidate is the prefix 0: its count is every visible key.
+            n_vis = tl.maximum(n_vis, tl.sum(tl.where(digits[None, :] == 0, cnt, 0), axis=1))
+            ok = (cnt >= tl.minimum(n_vis, target)[:, None]) & (digits[None, :] >= 1)
+        else:
+            ok = (below <= budget[:, None]) & (digits[None, :] >= 1)
+        dig = tl.max(tl.where(ok, digits[None, :], 0), axis=1)
+        nxt = tl.sum(tl.where(digits[None, :] == dig[:, None] + 1, cnt, 0), axis=1)
+        above = tl.where(dig + 1 < NDIG, nxt, above)
+        ge_t = tl.sum(tl.where(digits[None, :] == dig[:, None], cnt, 0), axis=1)
+        below_t = tl.sum(tl.where(digits[None, :] == dig[:, None], below, 0.0), axis=1)
+        prefix = prefix | (dig.to(tl.uint32) << shift_bits)
+    return prefix, above, ge_t, below_t, m_i, n_vis
+
+
+@triton.jit
+def _sample_bracket(q, k_base, mask_base, offs_m, M, N, D, stride_kn, stride_kd, stride_mm, stride_mn,
+                    scale, top_k, skew, n_blocks, SAMPLE_BLOCKS: tl.constexpr, BLOCK_M: tl.constexpr,
+                    BLOCK_N: tl.constexpr, BLOCK_D: tl.constexpr, IS_CAUSAL: tl.constexpr,
+                    MASK_KIND: tl.constexpr, PRECISION: tl.constexpr, RADIX_BITS: tl.constexpr):
+    """Order keys [lo, hi] that likely hold the k-th key, from SAMPLE_BLOCKS evenly spaced key blocks.
+
+    If the sample's blocks stand for all n_blocks, the k-th key has sample rank about
+    e = k·(sample blocks)/n_blocks, with standard deviation ≤ √e (binomial); hi is the sample's
+    key of rank e − 3√e − 1 (all ones when that rank is < 1), lo that of rank e + 3√e + 1 (0 past the
+    sample). ``skew`` moves both ranks on odd rows (a seam for the fallback tests). A guess only.
+    """
+    n_steps = tl.minimum(n_blocks, SAMPLE_BLOCKS)
+    e = top_k * (n_steps / tl.maximum(n_blocks, 1)) + tl.where(offs_m % 2 == 1, skew, 0.0)
+    width = 3.0 * tl.sqrt(tl.maximum(e, 0.0)) + 1.0
+    r_hi = tl.floor(e - width).to(tl.int32)
+    r_lo = tl.ceil(e + width).to(tl.int32)
+    none_f = tl.zeros([BLOCK_M], tl.float32)
+    none_i = tl.zeros([BLOCK_M], tl.int32)
+    neg = tl.full([BLOCK_M], float("-inf"), tl.float32)
+    hi, _, _, _, _, _ = _radix_select(q, k_base, mask_base, offs_m, M, N, D, stride_kn, stride_kd,
+                                      stride_mm, stride_mn, scale, r_hi, none_f, neg, none_i, n_blocks,
+                                      n_steps, BLOCK_M, BLOCK_N, BLOCK_D, IS_CAUSAL, MASK_KIND, PRECISION,
+                                      TOPK, RADIX_BITS)
+    lo, _, _, _, _, s_vis = _radix_select(q, k_base, mask_base, offs_m, M, N, D, stride_kn, stride_kd,
+                                          stride_mm, stride_mn, scale, r_lo, none_f, neg, none_i, n_blocks,
+                                          n_steps, BLOCK_M, BLOCK_N, BLOCK_D, IS_CAUSAL, MASK_KIND,
+                                          PRECISION, TOPK, RADIX_BITS)
+    lo = tl.where(r_lo > s_vis, 0, lo)
+    return lo, hi
+
+
+@triton.jit
+def _count_bracket(q, k_base, mask_base, Scratch, stat_rows, offs_m, M, N, D, stride_kn, stride_kd,
+                   stride_mm, stride_mn, scale, lo, hi, n_end, CAP: tl.constexpr, BLOCK_M: tl.constexpr,
+                   BLOCK_N: tl.constexpr, BLOCK_D: tl.constexpr, IS_CAUSAL: tl.constexpr,
+                   MASK_KIND: tl.constexpr, PRECISION: tl.constexpr):
+    """One counting pass (no exp, no p·V): the row max, the visible count, #{key > hi}, #{lo ≤ key ≤ hi};
+    the first CAP in-bracket order keys of each row go to Scratch[row, :] (int32 bit patterns)."""
+    m_i = tl.full([BLOCK_M], float("-inf"), tl.float32)
+    n_vis = tl.zeros([BLOCK_M], tl.int32)
+    above_hi = tl.zeros([BLOCK_M], tl.int32)
+    n_in = tl.zeros([BLOCK_M], tl.int32)
+    for start_n in range(0, n_end, BLOCK_N):
+        s, vis, offs_n = _scores(q, k_base, mask_base, start_n, offs_m, M, N, D, stride_kn, stride_kd,
+                                 stride_mm, stride_mn, scale, BLOCK_N, BLOCK_D, IS_CAUSAL, MASK_KIND,
+                                 PRECISION)
+        key = _order_key(s)
+        m_i = tl.maximum(m_i, tl.max(s, axis=1))
+        n_vis += tl.sum(vis.to(tl.int32), axis=1)
+        above_hi += tl.sum((vis & (key > hi[:, None])).to(tl.int32), axis=1)
+        inb = vis & (key >= lo[:, None]) & (key <= hi[:, None])
+        inb_i = inb.to(tl.int32)
+        slot = n_in[:, None] + tl.cumsum(inb_i, axis=1) - inb_i
+        tl.store(Scratch + stat_rows[:, None].to(tl.int64) * CAP + slot, key.to(tl.int32, bitcast=True),
+                 mask=inb & (slot < CAP))
+        n_in += tl.sum(inb_i, axis=1)
+    return m_i, n_vis, above_hi, n_in
+
+
+@triton.jit
+def _resolve(Scratch, stat_rows, row_ok, k_eff, above_hi, n_in, CAP: tl.constexpr, BLOCK_M: tl.constexpr):
+    """The k-th largest key T (sorting the candidates), #{key > T}, and whether the bracket held it:
+    #{key > hi} < k ≤ #{key > hi} + #{in bracket} ≤ #{key > hi} + CAP (rows with no visible key hold
+    it trivially). Ties need no index here: the final pass keeps the first k − #{key > T} keys equal
+    to T in index order, as the radix path does."""
+    cols = tl.arange(0, CAP)
+    valid = (cols[None, :] < tl.minimum(n_in, CAP)[:, None]) & row_ok[:, None]
+    cand = tl.load(Scratch + stat_rows[:, None].to(tl.int64) * CAP + cols[None, :], mask=valid, other=0)
+    ranked = tl.sort(cand.to(tl.uint32, bitcast=True), 1, descending=True)  # empty slots (0) sort last
+    rank = k_eff - above_hi - 1
+    theta = tl.max(tl.where(cols[None, :] == rank[:, None], ranked, 0), axis=1)
+    above = above_hi + tl.sum((ranked > theta[:, None]).to(tl.int32), axis=1)
+    ok = (k_eff == 0) | ((rank >= 0) & (k_eff <= above_hi + n_in) & (n_in <= CAP))
+    return theta, above, ok
+
+
+@triton.jit
 def _sparse_attn_fwd(
-    Q, K, V, Mask, Out, Tau, LseAll, LseKept, RowMax, LKept, LDrop, NVis, Kept, VSq,
+    Q, K, V, Mask, Out, Tau, LseAll, LseKept, RowMax, LKept, LDrop, NVis, Kept, VSq, Scratch, Bracketed,
     stride_qb, stride_qh, stride_qm, stride_qd,
     stride_kb, stride_kh, stride_kn, stride_kd,
     stride_vb, stride_vh, stride_vn, stride_vd,
     stride_mb, stride_mh, stride_mm, stride_mn,
     stride_ob, stride_oh, stride_om, stride_od,
-    H, GROUP, M, N, D, DV, scale, top_k, log_eps, max_tail,
+    H, GROUP, M, N, D, DV, scale, top_k, log_eps, max_tail, skew,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_D: tl.constexpr,
     BLOCK_DV: tl.constexpr, IS_CAUSAL: tl.constexpr, MODE: tl.constexpr, MASK_KIND: tl.constexpr,
-    RADIX_BITS: tl.constexpr, PRECISION: tl.constexpr,
+    RADIX_BITS: tl.constexpr, PRECISION: tl.constexpr, SELECT: tl.constexpr,
+    SAMPLE_BLOCKS: tl.constexpr, CAP: tl.constexpr,
 ):
     pid_m = tl.program_id(0)
     pid_bh = tl.program_id(1)
@@ -83,6 +217,7 @@ def _sparse_attn_fwd(
     n_end = N
     if IS_CAUSAL:
         n_end = tl.minimum(N, (pid_m + 1) * BLOCK_M)
+    n_blocks = tl.cdiv(n_end, BLOCK_N)
 
     m_i = tl.full([BLOCK_M], float("-inf"), tl.float32)
     n_vis = tl.zeros([BLOCK_M], tl.int32)
@@ -101,51 +236,15 @@ def _sparse_attn_fwd(
             n_vis += tl.sum(vis.to(tl.int32), axis=1)
     if MODE == THRESHOLD:
         thr_s = tl.minimum(m_i + tl.log(tl.where(l_i > 0, l_i, 1.0)) + log_eps, m_i)  # l_i = 0: no key
-    else:
-        # Radix select on the uint32 order keys, RADIX_BITS bits per streaming pass, most significant
-        # first. Top-k: the largest T with #{key ≥ T} ≥ k_eff. Mass: the largest T with
-        # Σ_{key < T} p ≤ max_tail·Σ p. `above` ends as #{key > T}, `ge` as #{key ≥ T}.
-        NDIG: tl.constexpr = 1 << RADIX_BITS
-        digits = tl.arange(0, NDIG)
-        prefix = tl.zeros([BLOCK_M], tl.uint32)
-        above = tl.zeros([BLOCK_M], tl.int32)
-        ge_t = tl.zeros([BLOCK_M], tl.int32)
-        below_t = tl.zeros([BLOCK_M], tl.float32)
+    elif MODE == MASS or SELECT == RADIX:
         if MODE == MASS:
             budget = max_tail * l_i
         else:
             budget = tl.zeros([BLOCK_M], tl.float32)
-        for radix_pass in range(0, 32 // RADIX_BITS):
-            shift_bits = 32 - RADIX_BITS * (radix_pass + 1)
-            cand = prefix[:, None] | (digits[None, :].to(tl.uint32) << shift_bits)
-            cnt = tl.zeros([BLOCK_M, NDIG], tl.int32)
-            below = tl.zeros([BLOCK_M, NDIG], tl.float32)
-            for start_n in range(0, n_end, BLOCK_N):
-                s, vis, offs_n = _scores(q, k_base, mask_base, start_n, offs_m, M, N, D, stride_kn,
-                                         stride_kd, stride_mm, stride_mn, scale, BLOCK_N, BLOCK_D,
-                                         IS_CAUSAL, MASK_KIND, PRECISION)
-                key = _order_key(s)
-                ge = (key[:, :, None] >= cand[:, None, :]) & vis[:, :, None]
-                cnt += tl.sum(ge.to(tl.int32), axis=1)
-                if MODE == TOPK:
-                    m_i = tl.maximum(m_i, tl.max(s, axis=1))
-                else:
-                    shift = tl.where(m_i > float("-inf"), m_i, 0.0)
-                    p = tl.where(vis, tl.exp(s - shift[:, None]), 0.0)
-                    lt = (key[:, :, None] < cand[:, None, :]) & vis[:, :, None]
-                    below += tl.sum(tl.where(lt, p[:, :, None], 0.0), axis=1)
-            if MODE == TOPK:
-                # Pass 0's digit-0 candidate is the prefix 0: its count is every visible key.
-                n_vis = tl.maximum(n_vis, tl.sum(tl.where(digits[None, :] == 0, cnt, 0), axis=1))
-                ok = (cnt >= tl.minimum(n_vis, top_k)[:, None]) & (digits[None, :] >= 1)
-            else:
-                ok = (below <= budget[:, None]) & (digits[None, :] >= 1)
-            dig = tl.max(tl.where(ok, digits[None, :], 0), axis=1)
-            nxt = tl.sum(tl.where(digits[None, :] == dig[:, None] + 1, cnt, 0), axis=1)
-            above = tl.where(dig + 1 < NDIG, nxt, above)
-            ge_t = tl.sum(tl.where(digits[None, :] == dig[:, None], cnt, 0), axis=1)
-            below_t = tl.sum(tl.where(digits[None, :] == dig[:, None], below, 0.0), axis=1)
-            prefix = prefix | (dig.to(tl.uint32) << shift_bits)
+        prefix, above, ge_t, below_t, m_i, n_vis = _radix_select(
+            q, k_base, mask_base, offs_m, M, N, D, stride_kn, stride_kd, stride_mm, stride_mn, scale,
+            top_k, budget, m_i, n_vis, n_blocks, n_blocks, BLOCK_M, BLOCK_N, BLOCK_D, IS_CAUSAL,
+            MASK_KIND, PRECISION, MODE, RADIX_BITS)
         if MODE == TOPK:
             need_ties = tl.minimum(n_vis, top_k) - above
         else:
@@ -156,6 +255,30 @@ def _sparse_attn_fwd(
             droppable = tl.where(p_t > 0, tl.minimum(spare, n_tie.to(tl.float32)), n_tie.to(tl.float32))
             need_ties = n_tie - droppable.to(tl.int32)
             need_ties = tl.where((above == 0) & (n_tie > 0), tl.maximum(need_ties, 1), need_ties)
+    else:
+        # Bracket select (top-k): a guess [lo, hi] from a sample, one counting pass, the k-th key
+        # resolved among the compacted in-bracket candidates; rows the guess misses take the radix
+        # path, so the kept set never depends on the guess.
+        lo, hi = _sample_bracket(q, k_base, mask_base, offs_m, M, N, D, stride_kn, stride_kd, stride_mm,
+                                 stride_mn, scale, top_k, skew, n_blocks, SAMPLE_BLOCKS, BLOCK_M, BLOCK_N,
+                                 BLOCK_D, IS_CAUSAL, MASK_KIND, PRECISION, RADIX_BITS)
+        stat_rows = pid_bh * M + offs_m
+        m_i, n_vis, above_hi, n_in = _count_bracket(
+            q, k_base, mask_base, Scratch, stat_rows, offs_m, M, N, D, stride_kn, stride_kd, stride_mm,
+            stride_mn, scale, lo, hi, n_end, CAP, BLOCK_M, BLOCK_N, BLOCK_D, IS_CAUSAL, MASK_KIND,
+            PRECISION)
+        prefix, above, ok = _resolve(Scratch, stat_rows, offs_m < M, tl.minimum(n_vis, top_k), above_hi,
+                                     n_in, CAP, BLOCK_M)
+        if tl.max(tl.where(ok, 0, 1)) > 0:
+            r_prefix, r_above, _, _, m_i, n_vis = _radix_select(
+                q, k_base, mask_base, offs_m, M, N, D, stride_kn, stride_kd, stride_mm, stride_mn,
+                scale, top_k, tl.zeros([BLOCK_M], tl.float32), m_i, n_vis, n_blocks, n_blocks, BLOCK_M,
+                BLOCK_N, BLOCK_D, IS_CAUSAL, MASK_KIND, PRECISION, MODE, RADIX_BITS)
+            prefix = tl.where(ok, prefix, r_prefix)
+            above = tl.where(ok, above, r_above)
+        need_ties = tl.minimum(n_vis, top_k) - above
+        tl.store(Bracketed + stat_rows, ok.to(tl.int32), mask=offs_m < M)
+    if MODE != THRESHOLD:
         ties_seen = tl.zeros([BLOCK_M], tl.int32)
 
     # Final pass: accumulate kept and dropped exponentials (shifted by the exact row max), the

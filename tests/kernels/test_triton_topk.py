@@ -1,7 +1,8 @@
 """kernels/triton_topk.py and its kernel source triton_topk_kernel.py: the fused Triton kernel
 against mpmath at 50 digits and against the chunked reference, in the Triton interpreter on CPU
 (fp32 and fp16; bf16 is upcast there, tests/kernels/test_sdpa.py) and compiled on a GPU (bf16 too),
-and the report of a process that imported Triton in the other mode.
+and the report of a process that imported Triton in the other mode. Top-k runs the bracket select
+(its own tests against the radix select: test_triton_select.py).
 
 ``tests.kernels.helpers`` sets TRITON_INTERPRET=1 without CUDA before triton is first imported.
 """
