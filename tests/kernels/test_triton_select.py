@@ -44,11 +44,13 @@ RANDOM = (0, 20, 64, 1, 1, 8, torch.float32, False, None, False, 9)
 TIED_CAUSAL_GQA = (1, 33, 50, 2, 1, 5, torch.float16, True, None, True, 4)
 TIED_BOOL_MASK = (2, 17, 40, 2, 2, 4, torch.float32, True, "bool", False, 6)
 ADDITIVE_CAUSAL_GQA = (3, 18, 48, 2, 1, 6, torch.float16, False, "additive", True, 13)
+# k near N: the sample bracket's upper end is finite, so keys above it are counted, not collected.
+TIED_LARGE_K = (4, 16, 64, 1, 1, 4, torch.float32, True, None, False, 60)
 
 
 @pytest.mark.parametrize(("case", "fault"), [
     (RANDOM, "none"), (ADDITIVE_CAUSAL_GQA, "none"), (TIED_CAUSAL_GQA, "skew"), (TIED_BOOL_MASK, "skew"),
-    (RANDOM, "overflow"),
+    (RANDOM, "overflow"), (TIED_LARGE_K, "none"),
 ])
 def test_bracket_equals_radix(case, fault):
     """Every output and per-row number bit-identical to the radix select's. Faults: skew moves odd
