@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from pathlib import Path
 
 from rich.console import Console
@@ -63,12 +62,10 @@ def command() -> list[str]:
 
 
 def snapshot(dest: Path, root: Path = ROOT) -> Path:
-    """Copy every layer of `root`'s pyproject package-dir into `dest`, laid out as the installed
-    package (`natsparse/`, `natsparse/proofs/`, ...); return `dest` (to put first on PYTHONPATH)."""
-    dirs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
-    for package, folder in sorted(dirs.items()):  # "natsparse" first, then its layers inside it
-        shutil.copytree(root / folder, dest.joinpath(*package.split(".")), dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    """Copy `root`'s package (src/natsparse, every layer inside it) into `dest`; return `dest` (to put
+    first on PYTHONPATH)."""
+    shutil.copytree(root / "src" / "natsparse", dest / "natsparse", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return dest
 
 

@@ -1,6 +1,6 @@
 """The prepared GPU run of issue 15: the GPU kernel tests and the bracket-select benchmark in one call.
 
-On a CUDA machine it (1) runs ``pytest -m gpu tests/kernels`` (compiled Triton, bf16 included) and
+On a CUDA machine it (1) runs ``pytest -m gpu tests/test_kernels`` (compiled Triton, bf16 included) and
 (2) times, in bf16 with B·H = 32: the Triton kernel with the bracket select and with the radix
 select it replaces, naive torch top-k (the chunked reference where naive runs out of memory) and
 flash SDPA, for prefill (M = N) and decode (M = 1, GQA 32/8 heads, D = 128); plus the fraction of
@@ -127,7 +127,7 @@ def ms_of(row, name):
 
 
 def run_gpu_tests(log) -> int:
-    cmd = [sys.executable, "-m", "pytest", "-m", "gpu", "-q", "-rA", "tests/kernels"]
+    cmd = [sys.executable, "-m", "pytest", "-m", "gpu", "-q", "-rA", "tests/test_kernels"]
     log.append("# command: " + " ".join(cmd))
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     log.extend(res.stdout.splitlines()[-80:] + res.stderr.splitlines()[-20:])

@@ -1,10 +1,9 @@
 """The `>>>` examples of every module of natsparse run and pass (one test per module).
 
-The modules are found with `pkgutil.walk_packages` from the packages of pyproject's package-dir and
-imported by their dotted names (`natsparse.numeric.mp`, ...), then `doctest` runs each one's examples.
-pytest's `--doctest-modules` is not used on purpose: it imports files by their path, and with the
-package-dir mapping (numeric/ is natsparse.numeric) it would import numeric/mp.py a second time as a
-module "numeric.mp" beside "natsparse.numeric.mp", and every evidence module would register twice.
+The modules are found with `pkgutil.walk_packages` from the installed package and imported by their
+dotted names (`natsparse.numeric.mp`, ...), then `doctest` runs each one's examples; this also checks
+that every module of an evaluator layer carries an example. Every module has one name only (the
+layers live in src/natsparse/; tests/test_names.py checks that no bare name resolves to them).
 
 `natsparse.__main__` is left out: importing it runs the CLI. Triton's mode is fixed first (the
 interpreter without CUDA, as in the kernel tests), since the kernel source imports triton.
@@ -18,7 +17,7 @@ import pkgutil
 
 import pytest
 
-import tests.kernels.helpers  # noqa: F401  (sets TRITON_INTERPRET=1 without CUDA before triton loads)
+import tests.test_kernels.helpers  # noqa: F401  (sets TRITON_INTERPRET=1 without CUDA before triton loads)
 
 PACKAGES = ("natsparse", "natsparse.proofs", "natsparse.numeric", "natsparse.kernels",
             "natsparse.experiments", "natsparse.evidence", "natsparse.figures")

@@ -12,7 +12,6 @@ import ast
 import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -29,14 +28,9 @@ BELOW = {
 
 
 def layer_folders() -> dict[str, Path]:
-    """Layer name -> folder, read from pyproject's package-dir (the face is `natsparse`)."""
-    dirs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
-    out = {}
-    for package, folder in dirs.items():
-        name = package.split(".")[1] if "." in package else "face"
-        if package.count(".") <= 1:
-            out[name] = ROOT / folder
-    return out
+    """Layer name -> folder: the face is src/natsparse, each layer its sub-package of that name."""
+    face = ROOT / "src" / "natsparse"
+    return {"face": face} | {name: face / name for name in BELOW if name != "face"}
 
 
 def layer_of(module: str) -> str | None:

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import natsparse.kernels as nk
-from tests.kernels.helpers import TRITON, K, Q, V, with_nan, zeros_qkv
+from tests.test_kernels.helpers import TRITON, K, Q, V, with_nan, zeros_qkv
 
 
 def test_non_contiguous_inputs_are_handled():

@@ -1,7 +1,7 @@
 """kernels/reference.py (the "torch" backend) against mpmath at 50 digits: top-k and threshold
 selection on exact scores (ties included), and the certificate on general float inputs.
 
-The allowances and the 50-digit truth are in ``tests/kernels/helpers.py``.
+The allowances and the 50-digit truth are in ``tests/test_kernels/helpers.py``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import torch
 from hypothesis import HealthCheck, example, given, settings
 
 import natsparse.kernels as nk
-from tests.kernels.helpers import (
+from tests.test_kernels.helpers import (
     EDGE_CASES,
     check_case,
     check_certificate,

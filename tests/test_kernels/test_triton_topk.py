@@ -1,10 +1,10 @@
 """kernels/triton_topk.py and its kernel source triton_topk_kernel.py: the fused Triton kernel
 against mpmath at 50 digits and against the chunked reference, in the Triton interpreter on CPU
-(fp32 and fp16; bf16 is upcast there, tests/kernels/test_sdpa.py) and compiled on a GPU (bf16 too),
+(fp32 and fp16; bf16 is upcast there, tests/test_kernels/test_sdpa.py) and compiled on a GPU (bf16 too),
 and the report of a process that imported Triton in the other mode. Top-k runs the bracket select
 (its own tests against the radix select: test_triton_select.py).
 
-``tests.kernels.helpers`` sets TRITON_INTERPRET=1 without CUDA before triton is first imported.
+``tests.test_kernels.helpers`` sets TRITON_INTERPRET=1 without CUDA before triton is first imported.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import torch
 from hypothesis import HealthCheck, example, given, settings
 
 import natsparse.kernels as nk
-from tests.kernels.helpers import (
+from tests.test_kernels.helpers import (
     EDGE_CASES,
     HAS_CUDA,
     TRITON,

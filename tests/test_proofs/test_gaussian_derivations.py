@@ -1,5 +1,5 @@
 """SymPy derivations of the Gaussian model against the registry's closed forms (what they certify is
-checked with the evidence, in tests/evidence/test_gaussian.py)."""
+checked with the evidence, in tests/test_evidence/test_gaussian.py)."""
 
 import sympy as sp
 

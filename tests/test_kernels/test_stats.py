@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import natsparse.kernels as nk
-from tests.kernels.helpers import TRITON
+from tests.test_kernels.helpers import TRITON
 
 BACKENDS = [("torch", torch.float64), ("torch", torch.float32), (TRITON, torch.float32)]
 

@@ -7,7 +7,7 @@ import pytest
 import natsparse.evidence as layer
 from natsparse.evidence import status
 from natsparse.proofs import evidence, registry
-from tests.proofs.test_registry import DETERMINISTIC
+from tests.test_proofs.test_registry import DETERMINISTIC
 
 
 def test_evidence_is_registered_only_for_known_ids():

@@ -1,8 +1,8 @@
 """The `natsparse` command line: list, show, check, bound; one JSON convention, --digits, --version,
 per-id help of `bound`, help text on every option; a lazy start. Bad input of every subcommand:
-tests/face/test_cli_bad_input.py.
+tests/test_face/test_cli_bad_input.py.
 
-The cache of outcomes, --refresh and `check` running afresh are tested in tests/evidence/test_cache.py.
+The cache of outcomes, --refresh and `check` running afresh are tested in tests/test_evidence/test_cache.py.
 """
 
 import argparse

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import natsparse.kernels as nk
-from tests.kernels.helpers import K, Q, V, with_inf, with_nan
+from tests.test_kernels.helpers import K, Q, V, with_inf, with_nan
 
 BOOL_MASK = torch.ones(4, 6, dtype=torch.bool)
 BAD = [

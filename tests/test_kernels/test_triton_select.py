@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.kernels.helpers import HAS_CUDA
+from tests.test_kernels.helpers import HAS_CUDA
 
 if HAS_CUDA:  # the interpreter runs on CPU tensors only; on a GPU the kernel tests run compiled
     pytest.skip("interpreter tests", allow_module_level=True)

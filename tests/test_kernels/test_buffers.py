@@ -1,11 +1,11 @@
 """kernels/buffers.py: every backend allocates its outputs through `buffers.empty`, so the
-poisoning of ``tests/kernels/conftest.py`` (NaN-filled outputs, counts at -1) reaches every element."""
+poisoning of ``tests/test_kernels/conftest.py`` (NaN-filled outputs, counts at -1) reaches every element."""
 
 from __future__ import annotations
 
 import torch
 
-from tests.kernels.helpers import EDGE_CASES, TRITON, run
+from tests.test_kernels.helpers import EDGE_CASES, TRITON, run
 
 
 def test_poison_reaches_every_output(poisoned):

@@ -1,6 +1,6 @@
 """experiments.real_decoder without the model: the probe's row statistics, the fit of C, the windows.
 
-(The model itself runs in tests/face/test_cli_real.py, at CI size, and in the registered evidence.)
+(The model itself runs in tests/test_face/test_cli_real.py, at CI size, and in the registered evidence.)
 """
 
 import math

@@ -18,7 +18,7 @@ from torch.nn import functional as F
 
 import natsparse.kernels as nk
 from natsparse.kernels import triton_topk
-from tests.kernels.helpers import TRITON, check_error_bound, mp_truth, topk_set
+from tests.test_kernels.helpers import TRITON, check_error_bound, mp_truth, topk_set
 
 BACKENDS = ["torch", TRITON]
 
