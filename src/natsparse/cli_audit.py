@@ -1,6 +1,13 @@
-"""`natsparse audit`: the mutation gate. Do the checks catch false variants of each formula?
+"""`natsparse audit`: the mutation gates. Do the checks catch false variants of each formula, and does
+every step of every kernel proof matter?
 
     natsparse audit [ID ...] [--deterministic | --all] [--json [PATH]] [--dependents]
+    natsparse audit --steps [ID ...] [--json [PATH]]
+
+With --steps, the step-sabotage gate (`natsparse.evidence.sabotage`) replays each kernel proof (all of
+them, or the ids given) once per mutant of one of its steps (the step left out, a number or expression
+it was given scaled by 2 or 1/2, a fact it combines left out) and reports per result the rule calls,
+the steps, the mutants and how many were killed; exit 1 when one survives.
 
 For each result, every mutant of its formula (constants scaled by 0.9 and 1.1, additive terms dropped,
 delta doubled and halved for probabilistic results, relations flipped) is put in the registry in turn
@@ -85,10 +92,54 @@ def _print(report: dict) -> None:
                   "survived")
 
 
+def _print_steps(report: dict) -> None:
+    """The step-sabotage table and its verdict."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    con = Console(highlight=False, soft_wrap=True)
+    t = Table(title=f"step-sabotage gate: {len(report['results'])} kernel proofs")
+    for col in ("id", "rule calls", "steps", "mutants", "killed", "survived", "seconds"):
+        t.add_column(col, justify="left" if col == "id" else "right")
+    for rid, r in report["results"].items():
+        t.add_row(rid, str(r["calls"]), str(r["steps"]), str(r["mutants"]), str(r["killed"]),
+                  str(len(r["survived"])), f"{r['seconds']:.1f}")
+    con.print(t)
+    for rid, r in report["results"].items():
+        for line in r["survived"]:
+            con.print(f"  {escape(rid)} survived: {escape(line)}")
+    if report["passed"]:
+        con.print("[green]gate passed: every step mutant of every kernel proof was killed")
+    else:
+        con.print("[bold red]gate failed: a step mutant survived (a step the proof does not need, or a rule "
+                  "that does not check what it is given)")
+
+
+def _steps(args) -> int:
+    from natsparse.evidence import sabotage
+    from natsparse.proofs.general import PROOFS
+
+    if args.deterministic or args.all:
+        raise cc.UsageError("audit: --steps takes result ids (or none for every kernel proof), not "
+                            "--deterministic or --all")
+    unknown = [rid for rid in args.ids if rid not in PROOFS]
+    if unknown:
+        raise cc.UsageError(f"audit: --steps: {', '.join(unknown)} has no kernel proof (those with one: "
+                            f"{', '.join(PROOFS)})")
+    results = sabotage.gate(args.ids or None)
+    report = {"results": results, "passed": not any(r["survived"] for r in results.values())}
+    if not cc.emit_json(args, report):
+        _print_steps(report)
+    return 0 if report["passed"] else 1
+
+
 def cmd_audit(args) -> int:
     """Run `natsparse audit`; 1 when the gate fails, else 0."""
     from natsparse.evidence import mutation
 
+    if args.steps:
+        return _steps(args)
     ids = _ids(args)
     report = mutation.run_gate(ids, progress=args.progress and args.json != "-",
                                with_dependents=args.dependents)
@@ -106,6 +157,8 @@ def add_parsers(subparsers) -> None:
                    help="the definitions and deterministic results with a formula (the gated ones)")
     s.add_argument("--all", action="store_true", help="every result with a formula")
     cc.add_json(s, "the report")
+    s.add_argument("--steps", action="store_true",
+                   help="the step-sabotage gate of the kernel proofs (every proof, or the ids given)")
     s.add_argument("--dependents", action="store_true",
                    help="also try each surviving mutant on the results that use it (information only)")
     s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,

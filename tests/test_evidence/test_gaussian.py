@@ -59,7 +59,7 @@ def test_registered_monte_carlo_evidence_passes(rid):
 def test_what_is_proved_and_what_is_not():
     """Derivations prove only exact statements for every parameter (lem:conditional-gaussian only for
     d <= D_MAX: verified); asymptotic probabilistic claims are only sampled."""
-    levels = {rid: {e.level for e in all_evidence(rid) if e.tool == "sympy"}
+    levels = {rid: {e.level for e in all_evidence(rid) if e.tool in ("sympy", "kernel")}
               for rid in ("lem:lognormal-tilt", "lem:conditional-gaussian", "prop:norm-sparsity")}
     assert levels == {"lem:lognormal-tilt": {"proved"}, "lem:conditional-gaussian": {"verified"},
                       "prop:norm-sparsity": {"proved"}}

@@ -42,8 +42,8 @@ def test_status_ladder_is_computed_from_evidence(monkeypatch):
     ok = evidence.Outcome(True, "ok")
     evidence.register("lem:gap-bound", level="sampled", tool="t", domain="d")(lambda: ok)
     assert status("lem:gap-bound") == "sampled"
-    evidence.register("def:tail-mass", level="proved", tool="t", domain="d", scope={"general": True})(
-        lambda: ok)
+    with pytest.raises(ValueError, match="needs scope"):   # a definition is defined, never proved either
+        evidence.register("def:tail-mass", level="proved", tool="t", domain="d", scope={"n_max": 5})
 
     def finite_check():
         return ok
@@ -54,12 +54,13 @@ def test_status_ladder_is_computed_from_evidence(monkeypatch):
     def proof():
         return ok
     evidence.register("lem:gap-bound", level="proved", tool="t", domain="d", scope={"general": True})(proof)
-    assert status("lem:gap-bound") == "proved"  # def:tail-mass uses def:attention, unproved
-
-    def attention_proof():
-        return ok
-    evidence.register("def:attention", level="proved", tool="t", domain="d", scope={"general": True})(
-        attention_proof)
+    assert status("lem:gap-bound") == "proved"   # the definitions its kernel proof cites are not defined yet
+    cited = [u for u in layer.proof_uses("lem:gap-bound") if u.startswith("def:")]
+    assert cited == ["def:attention", "def:tail-mass", "def:topk-attention"]
+    for rid in cited:
+        evidence.register(rid, level="sampled", tool="t", domain="d", name=f"reads {rid}")(lambda: ok)
+        assert status(rid) == "defined"
+    assert status("ax:topk-order") == "axiom"
     assert status("lem:gap-bound") == "fully-proved"
 
     def broken():

@@ -1,6 +1,8 @@
-"""The general-n proofs go through on the real registry, and they check the registry's own formula:
-a false variant swapped into the registry (a constant scaled by 0.9, a flipped relation) makes the
-prover raise, a looser true variant (an upper bound scaled by 1.1) still passes."""
+"""proofs/general.py: the kernel proofs go through on the real registry, and they end on the registry's
+own formula: a false variant swapped into the registry (a constant scaled by 0.9, a flipped relation)
+makes the proof fail, a looser true variant (an upper bound scaled by 1.1) still passes, a false
+definition breaks every proof that reads it. The sign and `!=` mutants of prop:norm-sparsity and
+lem:lognormal-tilt fail too (both sides of every relation are read)."""
 
 import dataclasses
 
@@ -8,6 +10,8 @@ import pytest
 import sympy as sp
 
 from natsparse.proofs import general
+from natsparse.proofs.gaussian import E_e2s, E_es, E_es_above, count_above, d_frac, share_above
+from natsparse.proofs.kernel import ProofError
 from natsparse.proofs.registry import registry
 from natsparse.proofs.symbols import (
     KL,
@@ -104,8 +108,7 @@ FALSE = {
 TRUE = {
     "lem:tail-identity": [T(sp.Le(L1, 2.2 * tau), sp.Eq(TV, L1 / 2), sp.Eq(KL, -sp.log(1 - TV)))],
     "lem:output-factorization": [sp.Eq(o, o_hat + tau * (mu_T - mu_H))],
-    "thm:output-error": [T(sp.Le(err, 1.1 * tau * v_spread), sp.Le(tau * v_spread, 2.2 * tau * v_max)),
-                         sp.Le(err, 2 * tau * v_max)],
+    "thm:output-error": [T(sp.Le(err, 1.1 * tau * v_spread), sp.Le(tau * v_spread, 2.2 * tau * v_max))],
     "lem:worst-case-error": [sp.Le(sup_err, 2.2 * tau), sp.Ge(sup_err, 1.8 * tau)],
     "lem:eps-k-tail": [T(sp.Le(tau, 1.1 * (n - k) * eps), sp.Le(err, 2.2 * (n - k) * eps * v_max))],
     "lem:gap-bound": [T(sp.Le(tau, 1.1 / (1 + k / (n - k) * sp.exp(Delta))),
@@ -119,46 +122,54 @@ TRUE = {
 }
 
 
+
+
 def _swap(monkeypatch, rid, formula=None, **changes):
     changes = {"formula": formula, **changes} if formula is not None else changes
     monkeypatch.setitem(registry, rid, dataclasses.replace(registry[rid], **changes))
 
 
+def _check(rid):
+    return general.PROOFS[rid].check()
+
+
 def test_every_deterministic_result_is_covered():
-    assert sorted(general.GENERAL_PROOFS) == sorted(DETERMINISTIC_IDS)
+    assert sorted(general.DETERMINISTIC_PROOFS) == sorted(DETERMINISTIC_IDS)
+    assert set(general.PROOFS) == set(DETERMINISTIC_IDS) | {"prop:norm-sparsity", "lem:lognormal-tilt"}
     assert set(FALSE) == set(TRUE) == set(DETERMINISTIC_IDS)
     for rid in general.NOT_PROVED:
-        assert rid in registry and rid not in general.GENERAL_PROOFS
-    assert all(scope for _prover, scope in general.GENERAL_PROOFS.values())
+        assert rid in registry and rid not in general.PROOFS
+    assert all(p.scope and p.model for p in general.PROOFS.values())
 
 
-@pytest.mark.parametrize("rid", DETERMINISTIC_IDS)
-def test_prover_passes_on_the_registry(rid):
-    prover, _scope = general.GENERAL_PROOFS[rid]
-    detail = prover()
-    assert detail.startswith(rid) and str(registry[rid].relations()[0]) in detail
+@pytest.mark.parametrize("rid", sorted(general.PROOFS))
+def test_proof_passes_on_the_registry_and_ends_on_its_formula(rid):
+    log = _check(rid)
+    assert log.steps[-1].rule == "conclude" and log.steps[-1].cites == (rid,)
+    assert all(step.rule != "conclude" for step in log.steps[:-1])
+    assert general.PROOFS[rid].detail().startswith(rid)
 
 
 @pytest.mark.parametrize("rid", DETERMINISTIC_IDS)
 def test_false_variant_of_the_formula_fails(monkeypatch, rid):
     for mutant in FALSE[rid]:
         _swap(monkeypatch, rid, mutant)
-        with pytest.raises(general.GeneralProofError):
-            general.GENERAL_PROOFS[rid][0]()
+        with pytest.raises(ProofError):
+            _check(rid)
 
 
 @pytest.mark.parametrize("rid", DETERMINISTIC_IDS)
 def test_looser_true_variant_still_passes(monkeypatch, rid):
     for variant in TRUE[rid]:
         _swap(monkeypatch, rid, variant)
-        general.GENERAL_PROOFS[rid][0]()
+        _check(rid)
 
 
-@pytest.mark.parametrize("rid", DETERMINISTIC_IDS)
+@pytest.mark.parametrize("rid", sorted(general.PROOFS))
 def test_a_result_without_formula_is_not_proved(monkeypatch, rid):
     monkeypatch.setitem(registry, rid, dataclasses.replace(registry[rid], formula=None))
-    with pytest.raises(general.GeneralProofError, match="no formula"):
-        general.GENERAL_PROOFS[rid][0]()
+    with pytest.raises(ProofError, match="no formula"):
+        _check(rid)
 
 
 @pytest.mark.parametrize(("def_id", "mutant", "broken"), [
@@ -175,38 +186,65 @@ def test_a_result_without_formula_is_not_proved(monkeypatch, rid):
 def test_a_false_definition_breaks_the_proofs_that_read_it(monkeypatch, def_id, mutant, broken):
     _swap(monkeypatch, def_id, mutant)
     for rid in broken:
-        with pytest.raises(general.GeneralProofError):
-            general.GENERAL_PROOFS[rid][0]()
+        with pytest.raises(ProofError):
+            _check(rid)
 
 
 def test_threshold_proof_needs_its_hypothesis(monkeypatch):
     _swap(monkeypatch, "thm:threshold-error", hypotheses=(sp.Lt(m, n + 1),))
-    with pytest.raises(general.GeneralProofError, match="eps <= max_j a_j"):
-        general.prove_threshold_error()
+    with pytest.raises(ProofError, match="eps <= max_j a_j"):
+        _check("thm:threshold-error")
+
+
+def test_a_lemma_instance_needs_the_lemma_proved(monkeypatch):
+    """lem:eps-k-tail uses thm:output-error, lem:loss-gradient uses lem:tail-monotone: a false formula of
+    the lemma (its proof fails) makes the results that use it fail too."""
+    _swap(monkeypatch, "thm:output-error", FALSE["thm:output-error"][0])
+    with pytest.raises(ProofError, match="thm:output-error has no passing kernel proof"):
+        _check("lem:eps-k-tail")
+    _swap(monkeypatch, "lem:tail-monotone", FALSE["lem:tail-monotone"][1])
+    with pytest.raises(ProofError, match="lem:tail-monotone has no passing kernel proof"):
+        _check("lem:loss-gradient")
 
 
 @pytest.mark.parametrize("name", sorted(general.LEMMAS))
-def test_every_lemma_has_a_proof_or_is_an_axiom(name):
-    lemma = general.LEMMAS[name]
-    assert lemma.statement and lemma.why and lemma.basis in ("sympy", "axiom")
-    assert (lemma.proof is None) == (lemma.basis == "axiom")
-    assert lemma.prove()
+def test_every_lemma_has_a_sympy_proof(name):
+    assert general.LEMMAS[name]() and name in general.LEMMA_STATEMENTS
 
 
-def test_uses_table_matches_what_the_proofs_use():
-    for rid, lemmas in general.USES.items():
-        detail = general.GENERAL_PROOFS[rid][0]()
-        assert detail.endswith("by " + ", ".join(lemmas))
-        assert all(name in general.LEMMAS for name in lemmas)
-    assert set(general.USES) == set(general.GENERAL_PROOFS)
+def test_uses_are_read_off_the_proof():
+    uses = general.PROOFS["thm:output-error"].uses()
+    assert {"ax:norm-triangle", "ax:norm-homogeneity", "ax:max-bound", "def:attention", "def:tail-mass",
+            "def:topk-attention", "norm-finite-triangle"} <= set(uses)
+    assert "thm:output-error" in general.PROOFS["lem:eps-k-tail"].uses()
+    assert "ax:topk-order" in general.PROOFS["lem:gap-bound"].uses()
+    assert "ax:topk-order" not in general.PROOFS["lem:tail-identity"].uses()   # any kept set: no order
+    for rid in general.PROOFS:
+        cited = general.PROOFS[rid].uses()
+        assert all(c in registry or c in general.LEMMA_STATEMENTS for c in cited), cited
 
 
-def test_the_decider_rejects_what_is_false_and_accepts_what_is_true():
-    x, y = sp.symbols("x y", positive=True)
-    z = sp.Symbol("z", nonnegative=True)
-    assert general._nonneg(z * x / (x + y)) and general._nonneg(x, strict=True)
-    assert not general._nonneg(z * x / (x + y), strict=True)      # z may be 0
-    assert not general._nonneg(x - y) and not general._nonneg(0.9 * x - x)
-    assert general._zero(sp.log(x / y) + sp.log(y) - sp.log(x)) and not general._zero(x - y)
-    with pytest.raises(general.GeneralProofError, match="not an equation"):
-        general._decide(sp.true, {}, "demo")
+_d_eq, _d_lt = registry["prop:norm-sparsity"].relations()
+_tilt = registry["lem:lognormal-tilt"].relations()
+
+
+@pytest.mark.parametrize("mutant", [
+    T(_d_eq, sp.Gt(d_frac, 0)),                          # the sign flipped
+    T(_d_eq, sp.Ge(d_frac, 0)),
+    T(sp.Ne(_d_eq.lhs, _d_eq.rhs), _d_lt),                # = turned into !=
+    T(sp.Eq(d_frac, 0.9 * _d_eq.rhs), _d_lt),
+])
+def test_norm_sparsity_reads_both_sides(monkeypatch, mutant):
+    _swap(monkeypatch, "prop:norm-sparsity", mutant)
+    with pytest.raises(ProofError):
+        _check("prop:norm-sparsity")
+
+
+@pytest.mark.parametrize("position", range(5))
+def test_lognormal_tilt_kills_every_ne_mutant(monkeypatch, position):
+    rels = list(_tilt)
+    rels[position] = sp.Ne(rels[position].lhs, rels[position].rhs)
+    _swap(monkeypatch, "lem:lognormal-tilt", T(*rels))
+    with pytest.raises(ProofError):
+        _check("lem:lognormal-tilt")
+    assert {E_es, E_es_above, E_e2s, share_above, count_above} == {r.lhs for r in _tilt}

@@ -18,8 +18,10 @@ never read as fresh; with `refresh=True` it runs the piece again (once per proce
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import time
+from collections.abc import Iterable, Iterator
 
 from natsparse.proofs import Evidence, EvidenceRun, Outcome, evidence_for, get, status_from
 
@@ -76,6 +78,28 @@ def run(ev: Evidence, *, cache: bool = False, refresh: bool = False) -> Evidence
     return done
 
 
+def last_run(ev: Evidence) -> EvidenceRun | None:
+    """This process's run of `ev`, or None (the mutation gate runs the quickest evidence first)."""
+    return _RUNS.get(ev.key)
+
+
+@contextlib.contextmanager
+def forgetting(keys: Iterable[str]) -> Iterator[None]:
+    """Within the block the runs of the evidence `keys` are forgotten, so that `run(ev, refresh=True)`
+    runs them again; on exit, even on an error, every run of this process is as before the block."""
+    saved_runs, saved_fresh = dict(_RUNS), set(_FRESH)
+    try:
+        for key in keys:
+            _RUNS.pop(key, None)
+            _FRESH.discard(key)
+        yield
+    finally:
+        _RUNS.clear()
+        _RUNS.update(saved_runs)
+        _FRESH.clear()
+        _FRESH.update(saved_fresh)
+
+
 def runs(result_id: str, *, cache: bool = False, refresh: bool = False) -> list[EvidenceRun]:
     """Every piece of evidence for `result_id`, run (see `run`)."""
     return [run(ev, cache=cache, refresh=refresh) for ev in all_evidence(result_id)]
@@ -83,7 +107,8 @@ def runs(result_id: str, *, cache: bool = False, refresh: bool = False) -> list[
 
 def status(result_id: str, *, cache: bool = False, refresh: bool = False,
            _seen: frozenset[str] = frozenset()) -> str:
-    """Computed status of `result_id`: failed, stated, encoded, sampled, verified, proved or fully-proved.
+    """Computed status of `result_id`: failed, stated, encoded, sampled, verified, proved, fully-proved,
+    defined (a definition) or axiom.
 
     Runs (once per process) every piece of evidence registered for the result, of every family.
     """
@@ -94,9 +119,24 @@ def status(result_id: str, *, cache: bool = False, refresh: bool = False,
     seen = _seen | {result_id}
     return status_from(
         has_formula=r.formula is not None, levels=[x.evidence.level for x in done],
-        passed=all(x.outcome.passed for x in done),
-        uses_full=lambda: all(status(u, cache=cache, refresh=refresh, _seen=seen) == "fully-proved"
-                              for u in r.uses))
+        passed=all(x.outcome.passed for x in done), kind=r.kind,
+        uses_full=lambda: all(status(u, cache=cache, refresh=refresh, _seen=seen) in FULL
+                              for u in proof_uses(result_id)))
+
+
+#: what a fully-proved result may rest on
+FULL = ("fully-proved", "defined", "axiom")
+
+
+def proof_uses(result_id: str) -> list[str]:
+    """The registry ids the kernel proof of `result_id` cites (axioms, definitions, other results),
+    read off the proof's steps; the registry's `uses` for a result without a kernel proof."""
+    from natsparse.proofs import registry
+    from natsparse.proofs.general import PROOFS
+
+    if result_id in PROOFS:
+        return [c for c in PROOFS[result_id].uses() if c in registry]
+    return list(get(result_id).uses)
 
 
 def scope(result_id: str, *, cache: bool = False) -> str:

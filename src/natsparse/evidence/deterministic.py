@@ -1,7 +1,8 @@
 """Evidence for the deterministic results: SymPy proofs, seeded mpmath panels, arb certificates.
 
-- `proved` (tool sympy): the general-n proofs of `natsparse.proofs.general` (symbolic n and k,
-  every real score vector, values in any normed space), each ending on the registry's own formula.
+- `proved` (tool kernel): the general proofs of `natsparse.proofs.general` (symbolic n and k, every
+  real score vector, values in any normed space), every step made by the proof kernel and the last one
+  the registry's own formula.
 - `sampled` (tool mpmath): the check passes on every input of a seeded panel (edge cases
   and random rows, n up to 300, scores from 1e-3 to 1e4 in scale, ties included).
 - `verified` (tool arb): on a seeded panel of random rows, arb *proves* every inequality of
@@ -10,7 +11,7 @@
   SymPy does those.
 
 Registering is cheap: the numeric layer (`numeric.checks` loads flint) is imported by the
-checks when they run. The results checked are the keys of `natsparse.proofs.general.GENERAL_PROOFS`,
+checks when they run. The results checked are `natsparse.proofs.general.DETERMINISTIC_PROOFS`,
 which are those of `natsparse.numeric.CHECKS` (a test holds the two sets equal, and a sampled
 check fails if its result has no numeric check); the edge panel's size in the sampled domain
 is `EDGE_ROWS`, which the sampled check compares with `numeric.panel.edge_rows()` each run.
@@ -19,20 +20,22 @@ is `EDGE_ROWS`, which the sampled check compares with `numeric.panel.edge_rows()
 from __future__ import annotations
 
 from natsparse.proofs import Outcome, register
-from natsparse.proofs.general import GENERAL_PROOFS
+from natsparse.proofs.general import DETERMINISTIC_PROOFS, PROOFS
 
 SAMPLE_ROWS, SAMPLE_SEED = 40, 20261122
 CERT_ROWS, CERT_SEED = 25, 7
 EDGE_ROWS = 13  # len(natsparse.numeric.panel.edge_rows()): part of the domain, checked when it runs
 #: the results with a numeric check (`natsparse.numeric.CHECKS`): those SymPy proves in general
-CHECKED = tuple(GENERAL_PROOFS)
+CHECKED = DETERMINISTIC_PROOFS
 
 
-def _general(result_id: str, prover, scope: str) -> None:
-    @register(result_id, level="proved", tool="sympy", domain=scope, scope={"general": True},
+def _general(result_id: str) -> None:
+    proof = PROOFS[result_id]
+
+    @register(result_id, level="proved", tool="kernel", domain=proof.scope, scope={"general": True},
               name=f"general:{result_id}")
     def _run() -> Outcome:
-        return Outcome(True, prover())
+        return Outcome(True, proof.detail())
 
 
 def _sampled(result_id: str) -> None:
@@ -87,8 +90,8 @@ def _certified(result_id: str) -> None:
                              f"{len(tight)} tight cases (sides agree to >= 100 digits) left to SymPy")
 
 
-for _id, (_prover, _scope) in GENERAL_PROOFS.items():
-    _general(_id, _prover, _scope)
+for _id in PROOFS:
+    _general(_id)
 
 _IDENTITIES = {"lem:tail-identity", "lem:output-factorization", "lem:worst-case-error"}
 for _id in CHECKED:

@@ -392,25 +392,11 @@ def _whp_experiment() -> Outcome:
 
 
 # --- SymPy derivations (natsparse.proofs.gaussian_derivations) -------------------------------------
-
-@register("lem:lognormal-tilt", level="proved", tool="sympy",
-          scope={"general": True, "beta": "> 0", "t": "real"},
-          domain="every beta > 0, every real t (integrals against the N(0, beta^2) density)")
-def _tilt_derivation() -> Outcome:
-    return Outcome(True, f"SymPy integrated and matched {D.check_lognormal_tilt()} expectations")
-
+# (lem:lognormal-tilt and prop:norm-sparsity are proved by the proof kernel, natsparse.proofs.general;
+# natsparse.evidence.deterministic registers every kernel proof)
 
 @register("lem:conditional-gaussian", level="verified", tool="sympy", scope={"d_max": D.D_MAX},
           domain=f"every d <= {D.D_MAX}, symbolic W^T x, sigma, c (log-MGF by integration)")
 def _conditional_derivation() -> Outcome:
     return Outcome(True, f"log-MGF of s_j | x is theta^2 beta^2/2 for d = 1..{D.check_conditional_gaussian()}"
                          "; ||W^T x|| <= ||W||_op ||x|| is the definition of the operator norm")
-
-
-@register("prop:norm-sparsity", level="proved", tool="sympy",
-          scope={"general": True, "beta": ">= 0", "eps": "(0, 1)"},
-          domain="every beta >= 0, every eps in (0, 1) (the formula: the derivative and its sign; "
-                 "the reading 'larger weight norms, sparser heads' is prose, sampled by the real model)")
-def _norm_derivation() -> Outcome:
-    D.check_norm_sparsity()
-    return Outcome(True, "d/dbeta Phi_c(beta + Phi^-1(eps)) = -phi(...) < 0, sign decided by SymPy")

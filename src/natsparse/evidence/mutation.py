@@ -60,6 +60,7 @@ from sympy.core.relational import Relational
 from sympy.polys.polyerrors import BasePolynomialError
 
 from natsparse.proofs import Result, get, registry
+from natsparse.proofs.decide import proves_sign
 from natsparse.proofs.symbols import delta, delta_p
 
 #: (factor, label) of the constant mutants
@@ -72,7 +73,7 @@ FLIPS = {"<=": (sp.Ge, "flip <= to >="), ">=": (sp.Le, "flip >= to <="), "<": (s
          ">": (sp.Lt, "flip > to <"), "==": (sp.Ne, "negate = to !="), "!=": (sp.Eq, "negate != to =")}
 #: modules whose functools caches are cleared around a substitution (compiled bounds, cached runs);
 #: the on-disk cache's source hash is left alone (it depends on the source only)
-CACHE_PREFIXES = ("natsparse.numeric", "natsparse.evidence")
+CACHE_PREFIXES = ("natsparse.numeric", "natsparse.evidence", "natsparse.proofs.general")
 CACHE_KEEP = ("natsparse.evidence.cache",)
 
 
@@ -256,62 +257,6 @@ def _with_hypotheses(expr: sp.Expr, hypotheses: Iterable[sp.Basic]) -> sp.Expr:
 
 def _small(expr: sp.Expr) -> bool:
     return sp.count_ops(expr) <= 400
-
-
-def _polynomial_sign(expr: sp.Expr) -> bool:
-    """`positivity.nonnegative_on_orthant` after naming each positive/nonnegative function value
-    (exp(...), ...) by a symbol; False when a free symbol or function has no known sign."""
-    from natsparse.proofs.positivity import nonnegative_on_orthant
-
-    subs = {}
-    for i, f in enumerate(sorted(expr.atoms(sp.Function, sp.Pow), key=sp.default_sort_key)):
-        if isinstance(f, sp.Pow) and f.exp.is_Integer:
-            continue
-        if f.is_positive:
-            subs[f] = sp.Symbol(f"_f{i}", positive=True)
-        elif f.is_nonnegative:
-            subs[f] = sp.Symbol(f"_f{i}", nonnegative=True)
-        else:
-            return False
-    e = expr.xreplace(subs)
-    pos = [s for s in e.free_symbols if s.is_positive]
-    nonneg = [s for s in e.free_symbols if s.is_nonnegative and not s.is_positive]
-    if len(pos) + len(nonneg) != len(e.free_symbols):
-        return False
-    try:
-        return bool(nonnegative_on_orthant(e, pos, nonneg))
-    except (BasePolynomialError, TypeError, ValueError):
-        return False
-
-
-def proves_sign(expr: sp.Expr, *, strict: bool = False) -> bool:
-    """True when SymPy proves expr >= 0 (> 0 if `strict`) from the symbols' assumptions alone;
-    False means "not proved", never "negative".
-
-    >>> import sympy as sp
-    >>> k, p = sp.symbols("k p", positive=True)
-    >>> proves_sign(1 / (k + sp.Rational(9, 10)) - 1 / (k + 1)), proves_sign(k - p)
-    (True, False)
-    """
-    ok = (lambda e: e.is_positive) if strict else (lambda e: e.is_nonnegative)
-    neg = (lambda e: e.is_negative) if strict else (lambda e: e.is_nonpositive)
-    if ok(expr):
-        return True
-    t = sp.together(expr)
-    if ok(t):
-        return True
-    num, den = sp.fraction(t)
-    forms = [num, sp.expand(num)]
-    if _small(num):
-        forms.append(sp.factor(num))
-    dens = [den, sp.factor(den)] if _small(den) else [den]
-    for nm in forms:
-        for dn in dens:
-            if (ok(nm) and dn.is_positive) or (neg(nm) and dn.is_negative):
-                return True
-    if strict:
-        return False
-    return _small(t) and _polynomial_sign(t)
 
 
 def _implied(original: Relational, mutant: Relational, hypotheses) -> str | None:
@@ -682,24 +627,15 @@ def substituted(result_id: str, formula: sp.Basic | None, *, forget: Iterable[st
 
     evidence.load()
     original = get(result_id)
-    runs = getattr(evidence, "_RUNS", {})
-    fresh = getattr(evidence, "_FRESH", set())
-    saved_runs, saved_fresh = dict(runs), set(fresh)
     mutated = dataclasses.replace(original, formula=formula)
+    keys = [ev.key for rid in (result_id, *forget) for ev in evidence.all_evidence(rid)]
     try:
-        registry[result_id] = mutated
-        for rid in (result_id, *forget):
-            for ev in evidence.all_evidence(rid):
-                runs.pop(ev.key, None)
-                fresh.discard(ev.key)
-        _clear_caches()
-        yield mutated
+        with evidence.forgetting(keys):
+            registry[result_id] = mutated
+            _clear_caches()
+            yield mutated
     finally:
         registry[result_id] = original
-        runs.clear()
-        runs.update(saved_runs)
-        fresh.clear()
-        fresh.update(saved_fresh)
         _clear_caches()
 
 
@@ -720,8 +656,8 @@ def _fastest_first(result_id: str) -> list:
     """The evidence of `result_id`, the quickest first (by its last run in this process)."""
     import natsparse.evidence as evidence
 
-    runs = getattr(evidence, "_RUNS", {})
-    return sorted(evidence.all_evidence(result_id), key=lambda ev: getattr(runs.get(ev.key), "seconds", 0.0))
+    return sorted(evidence.all_evidence(result_id),
+                  key=lambda ev: getattr(evidence.last_run(ev), "seconds", 0.0))
 
 
 def _status_now(result_id: str) -> tuple[str, str]:

@@ -7,7 +7,9 @@ returns an `Outcome`. The registrations themselves live in the evidence layer
 from the outcomes by `status_from`, never typed:
 
 stated -> encoded -> sampled -> verified -> proved -> fully-proved, and `failed` whenever a
-registered check fails, so a broken claim is never shown as checked. Each level says what the
+registered check fails, so a broken claim is never shown as checked. Definitions have their own top
+rung, `defined` (their implementations agree with their formula), and axioms are `axiom` (assumed,
+cited): neither is ever `proved`. Each level says what the
 machine checked: `sampled` seeded numerics; `verified` rigorous arithmetic on finitely many cases
 (SymPy on every n up to a bound, arb balls on stated rows); `proved` a machine proof of the general
 statement. A finite check is never `proved`. Each piece of evidence states its scope in words
@@ -56,8 +58,12 @@ STATUS_TABLE: dict[str, StatusStyle] = {
                             "bound, arb on stated rows)", "#2f6fb3", "#dcefe0", "#12331b", False, "cyan"),
     "proved": StatusStyle("a machine proof of the general statement", "#1b6b34", "#a8d8b4", "#12331b",
                           False, "green"),
-    "fully-proved": StatusStyle("proved, and everything it uses too", "#1b6b34", "#2e8b4f", "#ffffff",
-                                False, "bold green"),
+    "fully-proved": StatusStyle("proved, and everything its proof cites is fully proved, a defined "
+                                "definition or an axiom", "#1b6b34", "#2e8b4f", "#ffffff", False, "bold green"),
+    "defined": StatusStyle("a definition whose implementations agree with its formula (the checks that "
+                           "read it pass)", "#1b6b34", "#d9ecff", "#12331b", False, "bold blue"),
+    "axiom": StatusStyle("a textbook fact the kernel assumes, with its citation", "#5b3f8c", "#ece4f7",
+                         "#2a1d40", False, "magenta"),
     "failed": StatusStyle("a registered check fails", "#a4161a", "#f8c9c9", "#5c0a0c", False, "bold red"),
 }
 STATUSES = tuple(STATUS_TABLE)
@@ -179,9 +185,17 @@ def registered_ids() -> set[str]:
 
 
 def status_from(*, has_formula: bool, levels: Iterable[str], passed: bool,
-                uses_full: Callable[[], bool]) -> str:
+                uses_full: Callable[[], bool], kind: str = "lemma") -> str:
     """The status rule: `levels` of the evidence that ran, whether all of it `passed`, and
-    `uses_full()`: is every result it uses fully proved (called only when it matters).
+    `uses_full()`: is everything its proof cites fully proved, a defined definition or an axiom (called
+    only when it matters). A definition is not proved but `defined` once its checks (which read its
+    formula) pass; an axiom is assumed: `axiom`, with its citation.
+
+    >>> status_from(has_formula=True, levels=["verified"], passed=True, uses_full=lambda: False,
+    ...             kind="definition")
+    'defined'
+    >>> status_from(has_formula=True, levels=[], passed=True, uses_full=lambda: False, kind="axiom")
+    'axiom'
 
     >>> status_from(has_formula=True, levels=["proved", "sampled"], passed=False, uses_full=lambda: True)
     'failed'
@@ -191,6 +205,10 @@ def status_from(*, has_formula: bool, levels: Iterable[str], passed: bool,
     levels = set(levels)
     if not passed:
         return "failed"
+    if kind == "axiom" and has_formula:
+        return "axiom"
+    if kind == "definition" and levels:
+        return "defined"
     if "proved" in levels:
         return "fully-proved" if uses_full() else "proved"
     if "verified" in levels:

@@ -4,12 +4,10 @@ Each `derive_*` function computes its result from first principles (the normal d
 equation, a derivative, a limit) and returns it; `matches(derived, stated)` compares it with
 the closed form in the registry by `simplify(a - b) == 0` (after rewriting erfc as erf).
 
-What the derivations prove (`natsparse.evidence.gaussian` registers it as `proved` evidence where
-it covers every parameter, as `verified` where it covers finitely many cases):
-- lem:lognormal-tilt: the expectations are the integrals against the N(0, beta^2) density;
+What the derivations prove (`natsparse.evidence.gaussian` registers it as `verified` evidence):
 - lem:conditional-gaussian: the moment generating function of s_j given x, integrated
-  coordinate by coordinate for every d <= D_MAX (it determines the law), and the variance;
-- prop:norm-sparsity: the derivative in beta, and its sign (SymPy decides it is negative).
+  coordinate by coordinate for every d <= D_MAX (it determines the law), and the variance.
+lem:lognormal-tilt and prop:norm-sparsity are proved by the proof kernel (`natsparse.proofs.general`).
 Not proved here, only derived (their probabilistic, asymptotic claims stay `sampled`):
 prop:k-eps-rule (the threshold solved from the expected mass share), and the exponents
 1 - gamma of thm:nC-sufficient and (1 - sqrt(gamma))^2 of thm:polylog-insufficient.
@@ -21,9 +19,9 @@ from functools import cache
 
 import sympy as sp
 
-from .gaussian import Phi_inv, Phic, phi
+from .gaussian import Phic, phi
 from .registry import get
-from .symbols import beta, c_scale, eps, gamma, sigma, t
+from .symbols import beta, c_scale, eps, gamma, sigma
 
 D_MAX = 16
 s = sp.Symbol("s", real=True)
@@ -61,19 +59,6 @@ def _density(var):
 
 
 @cache
-def derive_lognormal_tilt() -> dict[str, sp.Expr]:
-    """E e^s, E[e^s 1{s>t}], E e^{2s}, the mass share and the count above t, by integration."""
-    f = _density(s)
-    e_es = sp.integrate(sp.exp(s) * f, (s, -sp.oo, sp.oo))
-    e_above = sp.integrate(sp.exp(s) * f, (s, t, sp.oo))
-    n = sp.Symbol("n", integer=True, positive=True)
-    return {"E[e^s]": e_es, "E[e^s1{s>t}]": e_above,
-            "E[e^2s]": sp.integrate(sp.exp(2 * s) * f, (s, -sp.oo, sp.oo)),
-            "share_t": e_above / e_es,
-            "count_t": n * sp.integrate(f, (s, t, sp.oo))}
-
-
-@cache
 def _coordinate_log_mgf() -> sp.Expr:
     """log E exp(theta c w y) for y ~ N(0, sigma^2), integrated against the density (w symbolic)."""
     dens = sp.exp(-x**2 / (2 * sigma**2)) / (sigma * sp.sqrt(2 * sp.pi))
@@ -103,18 +88,6 @@ def derive_k_eps_rule() -> sp.Expr:
     if len(sols) != 1:
         raise DerivationError(f"expected one threshold, SymPy found {sols}")
     return Phic(sols[0] / beta)
-
-
-@cache
-def derive_norm_sparsity() -> tuple[sp.Expr, bool | None]:
-    """d/dbeta of the k-eps fraction Phi_c(beta + z), and whether SymPy decides it is negative.
-
-    >>> d, negative = derive_norm_sparsity()
-    >>> matches(d, -phi(beta + z)), negative
-    (True, True)
-    """
-    d = sp.diff(Phic(beta + z), beta)
-    return d, d.is_negative
 
 
 def _mills_bounds(var):
@@ -171,19 +144,6 @@ def derive_polylog_exponent() -> sp.Expr:
 
 # --- the checks against the registry, and the evidence they give -----------------------------
 
-def check_lognormal_tilt() -> int:
-    """Compare each derived expectation with lem:lognormal-tilt's formula; the number matched."""
-    derived = derive_lognormal_tilt()
-    stated = [_rhs("lem:lognormal-tilt", i) for i in range(5)]
-    n_reg = get("lem:lognormal-tilt").relations()[4].rhs.free_symbols - {beta, t}
-    n_sym = sp.Symbol("n", integer=True, positive=True)
-    stated[4] = stated[4].subs({next(iter(n_reg)): n_sym})
-    for (name, d), st in zip(derived.items(), stated, strict=True):
-        if not matches(d, st):
-            raise DerivationError(f"lem:lognormal-tilt: {name} = {d} is not {st}")
-    return len(stated)
-
-
 def check_conditional_gaussian(d_max: int = D_MAX) -> int:
     """The log-MGF equals theta^2 beta^2 / 2 with beta = c sigma ||w|| for every d <= d_max."""
     for d in range(1, d_max + 1):
@@ -204,21 +164,6 @@ def check_k_eps_rule() -> bool:
     """
     if not matches(derive_k_eps_rule(), _rhs("prop:k-eps-rule", 0)):
         raise DerivationError("prop:k-eps-rule: solved fraction differs from the stated one")
-    return True
-
-
-def check_norm_sparsity() -> bool:
-    """The derivative equals -phi(beta + Phi^{-1}(eps)) and is negative.
-
-    >>> check_norm_sparsity()
-    True
-    """
-    d, negative = derive_norm_sparsity()
-    stated = _rhs("prop:norm-sparsity", 0)
-    if not matches(d.subs(z, Phi_inv(eps)), stated):
-        raise DerivationError(f"prop:norm-sparsity: derivative {d} differs from {stated}")
-    if negative is not True:
-        raise DerivationError("prop:norm-sparsity: SymPy could not decide the sign")
     return True
 
 

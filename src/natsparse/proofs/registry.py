@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from .axioms import AXIOMS
 from .definitions import DEFINITIONS
 from .deterministic import DETERMINISTIC
 from .experiments import EXPERIMENTS
@@ -16,7 +17,7 @@ from .gaussian import GAUSSIAN
 from .result import Result
 
 registry: dict[str, Result] = {}
-for _r in DEFINITIONS + DETERMINISTIC + GAUSSIAN + EXPERIMENTS:
+for _r in AXIOMS + DEFINITIONS + DETERMINISTIC + GAUSSIAN + EXPERIMENTS:
     if _r.id in registry:
         raise RuntimeError(f"duplicate result id {_r.id}")
     registry[_r.id] = _r

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import sympy
 
-KINDS = ("definition", "lemma", "theorem", "proposition", "corollary", "experiment")
+KINDS = ("axiom", "definition", "lemma", "theorem", "proposition", "corollary", "experiment")
 PROVENANCES = ("paper", "condensation", "tv-theory", "companion")
 
 
@@ -47,7 +47,7 @@ class Result:
 
     def __post_init__(self) -> None:
         stem, _, rest = self.id.partition(":")
-        if not rest or stem not in {"def", "lem", "thm", "prop", "cor", "exp"}:
+        if not rest or stem not in {"ax", "def", "lem", "thm", "prop", "cor", "exp"}:
             raise ValueError(f"id must look like 'lem:name', got {self.id!r}")
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")

@@ -1,0 +1,113 @@
+"""The axioms: the short list of textbook facts the proof kernel assumes (THEORY.md, "status ladder").
+
+Everything else the kernel accepts is derived from these, from the registry's definitions, or decided
+by SymPy. Each axiom is a registry entry `ax:<name>` with a citation and a SymPy statement. Three are
+used as instances (the kernel substitutes values for their variables: `ax:exp-monotone`,
+`ax:norm-triangle`, `ax:norm-homogeneity`); the others are used through one kernel rule each, named in
+`RULES` (their statements speak of a permutation, an order, a maximum, a distance, an expectation,
+which the rule checks against the model of the row).
+
+    >>> from natsparse.proofs import get
+    >>> get("ax:exp-monotone").formula, get("ax:exp-monotone").hypotheses
+    (exp(x) <= exp(y), (x <= y,))
+"""
+
+import sympy as sp
+
+from .result import Result
+
+x, y, c, M, B = sp.symbols("x y c M B", real=True)
+j, i, k, n = sp.symbols("j i k n", integer=True, positive=True)
+f, p, q, s = sp.IndexedBase("f"), sp.IndexedBase("p"), sp.IndexedBase("q"), sp.IndexedBase("s", real=True)
+pi = sp.Function("pi")
+norm = sp.Function("norm", nonnegative=True)
+s_k, s_k1 = sp.symbols("s_k s_k1", real=True)
+L1, TV, KL = sp.symbols("L1 TV KL", nonnegative=True)
+E_g, beta = sp.Symbol("E[g(s)]", real=True), sp.Symbol("beta", positive=True)
+g = sp.Function("g")
+
+#: axiom id -> the kernel rule through which it is used (the others are used as instances)
+RULES = {"ax:relabel": "unfold", "ax:topk-order": "order", "ax:max-bound": "maximum, maximum_at_most",
+         "ax:prob-distances": "distances", "ax:gaussian-expectation": "meaning"}
+
+AXIOMS = [
+    Result(
+        "ax:relabel", "axiom", "Relabelling",
+        "A finite sum does not depend on the order of its terms: the keys may be relabelled by the top-k "
+        "order, so that any partition of {1..n} into parts is a partition into consecutive ranges.",
+        r"\sum_{j=1}^n f_{\pi(j)} = \sum_{j=1}^n f_j\quad(\pi \text{ a permutation})",
+        ("companion",),
+        formula=sp.Eq(sp.Sum(f[pi(j)], (j, 1, n)), sp.Sum(f[j], (j, 1, n))),
+        notes="Commutativity and associativity of addition: the general commutative law for finite sums "
+              "(e.g. Lang, Undergraduate Algebra, 3rd ed., ch. II, sec. 1).",
+    ),
+    Result(
+        "ax:topk-order", "axiom", "The top-k order",
+        "After relabelling by score (ties: the lower index first), s_1 >= ... >= s_n: every kept score is "
+        ">= s_(k), every dropped score is <= s_(k+1), and s_(k+1) <= s_(k).",
+        r"s_{(k+1)} \le s_{(k)},\quad s_{(k)} \le s_i\ (i \le k),\quad s_j \le s_{(k+1)}\ (j > k)",
+        ("companion",),
+        formula=sp.Tuple(sp.Le(s_k1, s_k), sp.Le(s_k, s[i]), sp.Le(s[j], s_k1)),
+        hypotheses=(sp.Le(i, k), sp.Gt(j, k)),
+        uses=("def:topk-attention",),
+        notes="The definition of the order statistics s_(1) >= ... >= s_(n) (e.g. David and Nagaraja, "
+              "Order Statistics, 3rd ed., sec. 1.1).",
+    ),
+    Result(
+        "ax:max-bound", "axiom", "Maximum and supremum",
+        "Every term is <= the maximum of the terms; if every term is <= B, the maximum is <= B.",
+        r"x_j \le \max_i x_i;\quad (\forall j:\ x_j \le B) \Rightarrow \max_i x_i \le B",
+        ("companion",),
+        formula=sp.Tuple(sp.Le(f[j], M), sp.Le(M, B)),
+        hypotheses=(sp.Le(f[j], B),),
+        notes="The definition of a maximum (least upper bound), e.g. Rudin, Principles of Mathematical "
+              "Analysis, def. 1.8.",
+    ),
+    Result(
+        "ax:exp-monotone", "axiom", "The exponential is increasing",
+        "x <= y implies e^x <= e^y.",
+        r"x \le y \Rightarrow e^x \le e^y",
+        ("companion",),
+        formula=sp.Le(sp.exp(x), sp.exp(y)),
+        hypotheses=(sp.Le(x, y),),
+        notes="Rudin, Principles of Mathematical Analysis, thm. 8.6.",
+    ),
+    Result(
+        "ax:norm-triangle", "axiom", "Triangle inequality",
+        "||x + y|| <= ||x|| + ||y|| for any norm.",
+        r"\|x + y\| \le \|x\| + \|y\|",
+        ("companion",),
+        formula=sp.Le(norm(x + y), norm(x) + norm(y)),
+        notes="The definition of a norm (e.g. Kreyszig, Introductory Functional Analysis, def. 2.2-1).",
+    ),
+    Result(
+        "ax:norm-homogeneity", "axiom", "Absolute homogeneity",
+        "||c x|| = |c| ||x|| for any norm and real c.",
+        r"\|c\,x\| = |c|\,\|x\|",
+        ("companion",),
+        formula=sp.Eq(norm(c * x), sp.Abs(c) * norm(x)),
+        notes="The definition of a norm (e.g. Kreyszig, Introductory Functional Analysis, def. 2.2-1).",
+    ),
+    Result(
+        "ax:prob-distances", "axiom", "Total variation and Kullback-Leibler divergence",
+        "||p - q||_1 = sum_j |p_j - q_j|, TV(p, q) = ||p - q||_1 / 2, KL(p || q) = sum_j p_j log(p_j / q_j) "
+        "with 0 log 0 = 0.",
+        r"\|p-q\|_1 = \sum_j |p_j - q_j|,\ \ \mathrm{TV} = \tfrac12\|p-q\|_1,\ \ "
+        r"\mathrm{KL}(p\|q) = \sum_{p_j > 0} p_j \log\frac{p_j}{q_j}",
+        ("companion",),
+        formula=sp.Tuple(sp.Eq(L1, sp.Sum(sp.Abs(p[j] - q[j]), (j, 1, n))), sp.Eq(TV, L1 / 2),
+                         sp.Eq(KL, sp.Sum(p[j] * sp.log(p[j] / q[j]), (j, 1, n)))),
+        notes="Cover and Thomas, Elements of Information Theory, 2nd ed., eq. (2.26) and (11.137).",
+    ),
+    Result(
+        "ax:gaussian-expectation", "axiom", "Expectation against the normal density",
+        "For s ~ N(0, beta^2), E g(s) = integral of g(x) e^{-x^2/(2 beta^2)} / (beta sqrt(2 pi)) dx "
+        "(for g for which it exists); a probability is the expectation of an indicator.",
+        r"\mathbb E\,g(s) = \int_{-\infty}^{\infty} g(x)\,\frac{e^{-x^2/(2\beta^2)}}{\beta\sqrt{2\pi}}\,dx",
+        ("companion",),
+        formula=sp.Eq(E_g, sp.Integral(g(x) * sp.exp(-x**2 / (2 * beta**2)) / (beta * sp.sqrt(2 * sp.pi)),
+                                       (x, -sp.oo, sp.oo))),
+        notes="The law of the unconscious statistician (e.g. Billingsley, Probability and Measure, "
+              "3rd ed., eq. (21.1)) with the normal density.",
+    ),
+]
