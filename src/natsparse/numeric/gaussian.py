@@ -26,6 +26,9 @@ from .validate import as_k_of, as_nonnegative, as_open_unit, as_positive_int, as
 DPS = 30
 GRID = 160
 GRID_STEP = mpmath.mpf(1) / 8
+#: at most this many truncation levels: L is valid for any fixed grid, and beyond beta ~ 1000 (where
+#: the spacing would ask for more) the bound is vacuous anyway (n e^{beta^2/2} << e^{beta^2})
+GRID_MAX = 20000
 EXACT_N_MAX = 2**40
 DEFAULT_DELTA = 1e-4
 
@@ -193,7 +196,7 @@ def truncation_grid(n: int, b, delta) -> list:
     1178
     """
     hi = max(2 * b, mpmath.sqrt(2 * mpmath.log(n / mpmath.mpf(delta)))) + 6
-    points = max(GRID, int(mpmath.ceil((hi + 6) / GRID_STEP)) + 1)
+    points = min(GRID_MAX, max(GRID, int(mpmath.ceil((hi + 6) / GRID_STEP)) + 1))
     return [b * (-6 + (hi + 6) * i / (points - 1)) for i in range(points)]
 
 

@@ -187,11 +187,23 @@ def _float_bound(n: int, b: float, eps: float, k: int, delta: float) -> tuple[fl
 # --- arb certificate -------------------------------------------------------------------------
 
 def _up(x: arb) -> float:
-    """A float64 >= every point of the ball x."""
+    """A float64 >= every point of the ball x; inf for a ball that is not finite (NaN or unbounded),
+    so that a failed enclosure gives a vacuous bound, never a loop or a false one."""
+    if not x.is_finite():
+        return math.inf
     f = float(x.upper().mid())
-    while not (arb(f) >= x):
+    for _ in range(64):                      # float() rounds to nearest: a few steps up suffice
+        if math.isnan(f) or arb(f) >= x:
+            return math.inf if math.isnan(f) else f
         f = math.nextafter(f, math.inf)
-    return f
+    return math.inf
+
+
+def _log_upper(m: arb) -> arb:
+    """An upper bound of log m for a ball m of positive numbers: log of its upper end (log is
+    increasing), so a ball that reaches down to 0 or below still gives a finite, valid bound."""
+    top = m.upper()
+    return top.log() if top > 0 else arb("inf")
 
 
 def _phic(x: arb) -> arb:
@@ -227,18 +239,37 @@ def certify(n: int, b: float, eps, k: int, us, lams) -> float:
     """A float64 upper bound on P(N_eps > k), every term enclosed in arb.
 
     The cells `us` and multipliers `lams` are any choice (the float search's); the result is a
-    valid bound whatever they are.
+    valid bound whatever they are. A cell whose enclosure fails (a NaN or unbounded ball, e.g. an MGF
+    ball that reaches 0 at extreme lambda) is retried at 4x the precision, then bounded by 1.
     """
+    return certify_cells(n, b, eps, k, us, lams)[0]
+
+
+def _log_g_ball(n, b, eps, k, u: float, lam: float) -> arb:
+    """An arb ball whose upper end bounds log g(u) at this lambda (the certificate's cell value)."""
+    const, c, a_up, a_down = (arb(x.numerator) / arb(x.denominator) for x in exponent(n, k, eps))
+    if a_up < 0 or a_down < 0:            # an upper bound of log M bounds a log M only when a >= 0
+        raise ValueError("thm:sparse-whp-sharp: the Chernoff bound's powers of M must be >= 0")
+    log_g = const + arb(lam) * c + a_down * _log_upper(_mgf_upper(lam, u, b, -1))
+    if a_up:
+        log_g += a_up * _log_upper(_mgf_upper(lam, u, b, 1))
+    return log_g
+
+
+def certify_cells(n: int, b: float, eps, k: int, us, lams) -> tuple[float, int]:
+    """`certify`'s bound and the number of cells bounded by 1 because their enclosure failed."""
     old = ctx.prec
     ctx.prec = PREC
     try:
-        const, c, a_up, a_down = (arb(x.numerator) / arb(x.denominator) for x in exponent(n, k, eps))
-        G = []
+        G, vacuous = [], 0
         for u, lam in zip(us, lams, strict=True):
-            log_g = const + arb(lam) * c + a_down * _mgf_upper(lam, float(u), b, -1).log()
-            if a_up:
-                log_g += a_up * _mgf_upper(lam, float(u), b, 1).log()
-            G.append(min(1.0, _up(log_g.exp())))
+            g = _up(_log_g_ball(n, b, eps, k, float(u), float(lam)).exp())
+            if not math.isfinite(g):
+                ctx.prec = 4 * PREC
+                g = _up(_log_g_ball(n, b, eps, k, float(u), float(lam)).exp())
+                ctx.prec = PREC
+            vacuous += not math.isfinite(g)
+            G.append(min(1.0, g))
         G = list(np.maximum.accumulate(G)) + [1.0]
         total = arb(G[0])
         for i in range(1, len(G)):
@@ -246,7 +277,7 @@ def certify(n: int, b: float, eps, k: int, us, lams) -> float:
             if step > 0:
                 p = _phic(arb(float(us[i - 1])) / arb(b))
                 total += step * p.beta_lower(k + 1, n - k, regularized=True)
-        return _up(total)
+        return min(1.0, _up(total)), vacuous
     finally:
         ctx.prec = old
 
