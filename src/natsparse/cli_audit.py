@@ -101,7 +101,7 @@ def _print_steps(report: dict) -> None:
     con = Console(highlight=False, soft_wrap=True)
     t = Table(title=f"step-sabotage gate: {len(report['results'])} kernel proofs")
     for col in ("id", "rule calls", "steps", "mutants", "killed", "survived", "seconds"):
-        t.add_column(col, justify="left" if col == "id" else "right")
+        t.add_column(col, justify="left" if col == "id" else "right", no_wrap=col == "id")
     for rid, r in report["results"].items():
         t.add_row(rid, str(r["calls"]), str(r["steps"]), str(r["mutants"]), str(r["killed"]),
                   str(len(r["survived"])), f"{r['seconds']:.1f}")

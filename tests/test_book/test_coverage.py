@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
 
 # registry kind -> the sphinx-proof directive the book must use for it
-DIRECTIVE = {"definition": "definition", "lemma": "lemma", "theorem": "theorem",
+DIRECTIVE = {"axiom": "axiom", "definition": "definition", "lemma": "lemma", "theorem": "theorem",
              "proposition": "proposition", "corollary": "corollary", "experiment": "remark"}
 NEEDS_PROOF = {"lemma", "theorem", "proposition", "corollary"}
 ADMONITIONS = {"note", "admonition", "important", "warning", "attention", "caution"}

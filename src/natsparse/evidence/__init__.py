@@ -1,7 +1,7 @@
 """natsparse.evidence — every registered check of the project, and the computed status.
 
 One module per family registers its evidence with `natsparse.proofs.register`:
-`definitions`, `deterministic` (SymPy proofs, mpmath panels, arb certificates), `gaussian`
+`definitions`, `deterministic` (the kernel proofs, mpmath panels, arb certificates), `gaussian`
 (SymPy derivations, Monte Carlo), `kernel`, `real_model` and `condensation`. `load()` imports
 them all, explicitly, so `status()` always sees every piece of evidence, whatever was imported
 before. Registering is cheap: the family modules import torch, flint, the numeric evaluators
@@ -12,8 +12,8 @@ with `cache=True` it also reads and writes the on-disk cache of `natsparse.evide
 never read as fresh; with `refresh=True` it runs the piece again (once per process).
 
     >>> from natsparse.evidence import status
-    >>> status("def:attention")
-    'verified'
+    >>> status("def:attention"), status("ax:norm-triangle")
+    ('defined', 'axiom')
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def scope(result_id: str, *, cache: bool = False) -> str:
     at the strongest level reached (empty when nothing was checked).
 
     >>> scope("lem:lognormal-tilt")
-    'general (sympy)'
+    'general (kernel)'
     """
     from natsparse.proofs import LEVELS, short_scope
 

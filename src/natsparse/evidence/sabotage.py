@@ -3,11 +3,13 @@
 The registry mutation gate (`natsparse.evidence.mutation`) changes what a proof must reach; this gate
 changes the proof itself. A proof (`natsparse.proofs.general.PROOFS`) is replayed once per mutant,
 with a saboteur in the kernel's `ProofLog` that changes the inputs of one rule call:
+
 - `drop`: the call is left out (its result is the empty fact 0 = 0);
 - every number or expression it was given (a goal's right side, a multiplier, an instance's value, a
   weight) scaled by 2 and by 1/2 (an expression 0 becomes 1);
 - every equation and every relation it combines left out one at a time;
 - a named maximum swapped for another, the (kept, dropped) parts of a maximum given in the other order.
+
 A mutant is killed when the proof then fails (the kernel refuses a step, or the last step no longer
 concludes the registry formula). A surviving mutant is a step the proof does not need, or a kernel rule
 that does not check what it is given: the gate reports each one.

@@ -161,3 +161,19 @@ def evidence_html(result_id: str) -> str:
                      "passed": done.outcome.passed, "detail": done.outcome.detail,
                      "seconds": done.seconds})
     return html_table(rows, ["level", "tool", "domain", "passed", "detail", "seconds"], digits={"seconds": 2})
+
+
+def proof_steps_html(result_id: str) -> str:
+    """The kernel proof of `result_id`, run now, step by step: the rule, what it cites (axioms,
+    definitions, lemmas, results) and the relation it concluded; an empty string without a kernel proof."""
+    from natsparse.proofs.general import PROOFS
+
+    if result_id not in PROOFS:
+        return ""
+    proof = PROOFS[result_id]
+    log = proof.check()
+    rows = [{"step": i + 1, "rule": step.rule, "cites": ", ".join(step.cites), "conclusion": step.conclusion}
+            for i, step in enumerate(log.steps)]
+    head = (f"<p>Model of the row: {html.escape(proof.model)}. Scope: {html.escape(proof.scope)}. "
+            f"{len(rows)} kernel steps.</p>")
+    return head + html_table(rows, ["step", "rule", "cites", "conclusion"])

@@ -59,7 +59,8 @@ STATUS_TABLE: dict[str, StatusStyle] = {
     "proved": StatusStyle("a machine proof of the general statement", "#1b6b34", "#a8d8b4", "#12331b",
                           False, "green"),
     "fully-proved": StatusStyle("proved, and everything its proof cites is fully proved, a defined "
-                                "definition or an axiom", "#1b6b34", "#2e8b4f", "#ffffff", False, "bold green"),
+                                "definition or an axiom", "#1b6b34", "#2e8b4f", "#ffffff", False,
+                                "bold green"),
     "defined": StatusStyle("a definition whose implementations agree with its formula (the checks that "
                            "read it pass)", "#1b6b34", "#d9ecff", "#12331b", False, "bold blue"),
     "axiom": StatusStyle("a textbook fact the kernel assumes, with its citation", "#5b3f8c", "#ece4f7",

@@ -13,6 +13,7 @@ value v[j], weights a[j], a_hat[j]); its sums are aggregates: sum 1 = count, sum
 no part is about the row. Facts of one model are never mixed with another model's.
 
 The rules:
+
 - `decide(rel)`: SymPy decides rel for every admissible value (`natsparse.proofs.decide.holds`).
 - `unfold(model)`: the registry's def:attention, def:tail-mass and def:topk-attention, read now, on the
   model's parts: Z, LSE, o, tau, o_hat, and a, a_hat, s at each part's member.
