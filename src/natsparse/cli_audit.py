@@ -84,7 +84,12 @@ def _print(report: dict) -> None:
             for line in r[key]:
                 con.print(f"  {escape(r['id'])} {label}: {escape(line)}")
     gate = report["gate"]
-    if gate["passed"]:
+    ungated = [r["id"] for r in report["results"] if not r["gated"]]
+    if ungated:
+        con.print(f"not gated (their kill rates are information, not a verdict): {', '.join(ungated)}")
+    if not gate["gated"]:
+        con.print("[yellow]no gated result among these: the gate neither passed nor failed")
+    elif gate["passed"]:
         con.print(f"[green]gate passed: every false mutant of the {len(gate['gated'])} gated results "
                   "was killed")
     else:

@@ -258,6 +258,14 @@ def test_audit_exits_0_when_every_false_mutant_is_killed(demo, monkeypatch, caps
     assert code == 0 and json.loads(out)["results"][0]["killed"] == 4
 
 
+def test_audit_never_says_passed_about_results_it_did_not_gate(demo, monkeypatch, capsys):
+    demo(reads_the_formula)
+    monkeypatch.setattr(mutation, "deterministic_ids", lambda: [])
+    code, out, _ = audit(monkeypatch, capsys, DEMO)
+    assert code == 0 and "gate passed" not in out
+    assert "no gated result among these" in out and "not gated (their kill rates are information" in out
+
+
 @pytest.mark.parametrize("argv, message", [
     ([], "give result ids, --deterministic or --all"),
     (["lem:gap-bound", "--all"], "exactly one of them"),
