@@ -234,6 +234,9 @@ def cmd_bound(args) -> int:
     from natsparse.numeric import bounds
 
     r = _get(args.id)
+    if r.kind == "axiom":
+        raise UsageError(f"bound: {r.id} is an axiom (a cited fact the proof kernel assumes): it has no "
+                         f"bound to evaluate (see natsparse show {r.id})")
     specs = bounds.parameter_specs(r.id) if r.formula is not None or bounds.has_function(r.id) else []
     if not specs:
         raise UsageError(f"bound: {r.id} has no bound to evaluate (it is only stated, or has no parameters)")

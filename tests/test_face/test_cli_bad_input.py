@@ -84,6 +84,7 @@ CASES = [
     (["simulate", "--n", "10", "--beta", "1", "--trials", "1e3"],
      "argument --trials: expected an integer >= 1"),
     # audit
+    (["bound", "ax:norm-triangle"], "bound: ax:norm-triangle is an axiom"),
     (["audit"], "audit: give result ids, --deterministic or --all"),
     (["audit", "--all", "--deterministic"], "audit: give result ids, --deterministic or --all (exactly one"),
     (["audit", "lem:nope"], "unknown result id 'lem:nope'"),

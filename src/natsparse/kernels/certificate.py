@@ -11,13 +11,24 @@ by the forward error analysis proved in book/kernel.md ("A certificate that cove
 model of arithmetic, with u the unit roundoff of the accumulation dtype (float32, or float64 for
 float64 inputs) and tiny its smallest normal number:
 
-- scores: |s̃_j − s_j| ≤ γ_{D+1}(u_dot)·|scale|·‖q‖‖k_j‖ + u/(1−u)·|s̃_j| (the last term only when
-  an additive float mask is added), u_dot the unit roundoff of the score matmul;
+- scores: |s̃_j − s_j| ≤ γ_{D+1}(u_dot)·(|scale| + e_c)·‖q‖‖k_j‖ + e_c·‖q‖‖k_j‖ + Δ_u + u/(1−u)·|s̃_j|
+  (the last term only when an additive float mask is added), u_dot the unit roundoff of the score
+  matmul, e_c = |fl(scale) − scale| the rounding of the scale to the compute dtype, and Δ_u the
+  underflow term below;
 - the shift and exp: fl(s̃ − m) and a ×log2(e) inside exp perturb the argument by ≤ 3u relatively,
   exp has relative error ≤ 8u (2 ulp with room) and may flush results below tiny to zero;
 - sums and the p·v product of n nonzero terms: γ_n = n·u/(1 − n·u), any order, FMA or not;
 - the division acc/l_kept: ≤ 2 ulp (4u) plus tiny; the cast to the output dtype: u_out plus half its
-  smallest subnormal spacing.
+  smallest subnormal spacing;
+- underflow, gradual or flushed (``torch.set_flush_denormal``, GPU kernels that flush): any result may
+  be off by tiny in absolute terms and any subnormal operand may be read as 0. In the scores (either
+  order: scale·q then ·kᵀ, or q·kᵀ then ·scale) that is at most Δ_u = 2(1 + γ_{D+1})·tiny·((|c| + 2)·√D·
+  (‖q‖ + ‖k_j‖) + (|c| + 1)(5D + 2)) + 8·tiny (c the scale; the 8·tiny covers the shift, the exp
+  argument and a float mask); per weight it adds 2·tiny to exp's 2·tiny; in the output, 8·tiny per
+  kept key and component (products p·v and partial sums).
+
+Overflow, NaN and Inf are outside this model: the caller refuses the inputs or sets the bound of
+the rows they reach to inf (``kernels.dispatch``).
 
 The bound is evaluated in float64 and multiplied by 1 + 2⁻⁴⁰, which covers the rounding of its own
 few dozen float64 operations (each ≤ 2⁻⁵³ relative on positive terms).
@@ -102,15 +113,16 @@ def row_norms(t: torch.Tensor) -> torch.Tensor:
 
 def raise_norm(n: torch.Tensor, d: int) -> torch.Tensor:
     """Norms from :func:`row_norms` of rows of length d (or their max), raised past their rounding
-    (2γ_{d+2}) and past squares that underflow (√(d+1)·2⁻⁷⁴ in float32, 2⁻⁵³⁷ in float64): float64
-    upper bounds on the exact norms.
+    (2γ_{d+2}) and past squares and partial sums that underflow, flushed to zero or not
+    (√(2(d+1))·2⁻⁶² in float32, 2⁻⁵¹⁰ in float64: twice √(2d·tiny)): float64 upper bounds on the
+    exact norms.
 
     >>> float(raise_norm(row_norms(torch.tensor([[3.0, 4.0]])), 2)[0]) > 5.0
     True
     """
     if n.dtype == torch.float64:
-        return n * (1 + 2 * float(gamma(d + 2, 2.0**-53))) + math.sqrt(d + 1) * 2.0**-537
-    return n.double() * (1 + 2 * float(gamma(d + 2, 2.0**-24))) + math.sqrt(d + 1) * 2.0**-74
+        return n * (1 + 2 * float(gamma(d + 2, 2.0**-53))) + math.sqrt(2 * (d + 1)) * 2.0**-510
+    return n.double() * (1 + 2 * float(gamma(d + 2, 2.0**-24))) + math.sqrt(2 * (d + 1)) * 2.0**-62
 
 
 def upward_norm(t: torch.Tensor) -> torch.Tensor:
@@ -143,11 +155,13 @@ def error_bound(**kw) -> torch.Tensor:
 def certificate_terms(*, row_max: torch.Tensor, l_kept: torch.Tensor, l_drop: torch.Tensor,
                       n_vis: torch.Tensor, kept: torch.Tensor, vmax: torch.Tensor, qnorm: torch.Tensor,
                       kmax: torch.Tensor, scale: float, dim: int, dim_v: int, compute_dtype: torch.dtype,
-                      out_dtype: torch.dtype, float_mask: bool, u_dot: float) -> Terms:
+                      out_dtype: torch.dtype, float_mask: bool, u_dot: float,
+                      scale_err: float = 0.0) -> Terms:
     """Per-row :class:`Terms` of the bound on ‖out − o‖₂ (module docstring; tensors broadcast).
 
     row_max, l_kept, l_drop: the backend's own row max and sums; n_vis, kept: visible and kept
-    counts; vmax, qnorm, kmax: upper bounds on max_{j visible}‖v_j‖₂, ‖q_i‖₂ and max_j‖k_j‖₂.
+    counts; vmax, qnorm, kmax: upper bounds on max_{j visible}‖v_j‖₂, ‖q_i‖₂ and max_j‖k_j‖₂;
+    scale_err: |fl(scale) − scale|, the rounding of the scale to the compute dtype.
     Rows with n_vis = 0 (every key masked) get 0 everywhere: their output is the exact 0 by
     convention.
     """
@@ -158,14 +172,21 @@ def certificate_terms(*, row_max: torch.Tensor, l_kept: torch.Tensor, l_drop: to
     n_s, n_v = kept.to(f64), n_vis.to(f64)
     n_t = n_v - n_s
     vmax, qnorm, kmax = (x.to(f64) for x in (vmax, qnorm, kmax))
-    # Score error: |s̃_j − m − (s_j − m)| ≤ delta0 + u'|s̃_j − m| (the last part only with a float mask).
+    # Score error: |s̃_j − m − (s_j − m)| ≤ delta0 + u'|s̃_j − m| (the last part only with a float mask):
+    # the products (the kernel's scale fl(c) within e_c of c) and underflow (gradual or flushed).
     u_mask = u / (1 - u) if float_mask else 0.0
     m_abs = torch.where(torch.isfinite(m), m.abs(), torch.zeros_like(m))
-    delta0 = gamma(dim + 1, u_dot) * abs(scale) * qnorm * kmax + u_mask * m_abs
+    g_dot = gamma(dim + 1, u_dot)
+    c_up = abs(scale) + scale_err                              # ≥ |fl(c)|
+    delta_u = 2 * (1 + g_dot) * tiny * ((c_up + 2) * math.sqrt(dim) * (qnorm + kmax)
+                                        + (c_up + 1) * (5 * dim + 2)) + 8 * tiny
+    delta0 = (g_dot * c_up + scale_err) * qnorm * kmax + delta_u + u_mask * m_abs
     r2 = torch.expm1(delta0)                                   # relative part, exact vs e^{x_j}
     c2 = torch.exp(delta0) * _z(u_mask) if float_mask else torch.zeros_like(delta0)
     eps_e = 8 * u                                              # exp's relative error
-    c1 = (1 + eps_e) * _z(3 * u) + 2 * tiny                    # shift rounding + underflow, per key
+    # shift rounding, exp's underflow (flushed or not, a subnormal weight read as 0) and the flush of a
+    # subnormal partial sum of the weights, per key
+    c1 = (1 + eps_e) * _z(3 * u) + 4 * tiny
     g_s, g_t = gamma(n_s, u), gamma(n_t, u)
     # Exact sums of the computed weights, then of w_j = e^{s̃_j − m}, then of the exact weights.
     p_s_lo, p_t_hi = lk / (1 + g_s), ld / (1 - g_t)
@@ -183,7 +204,9 @@ def certificate_terms(*, row_max: torch.Tensor, l_kept: torch.Tensor, l_drop: to
     sums = 2 * g_s / (1 - g_s)
     rho_rel = (2 * r2 + 2 * n_s * c2 + 2 * eps_e + 2 * n_s * c1 + sums
                + (eps_div + u_out * (1 + eps_div)) * (1 + sums))
-    rho_abs = math.sqrt(dim_v) * (tiny * (1 + u_out) + t_out)
+    # the division's and the cast's underflow; the p·v products and partial sums that underflow (≤ tiny
+    # each per component, over l_kept ≥ 1/2)
+    rho_abs = math.sqrt(dim_v) * (tiny * (1 + u_out) + t_out + 8 * n_s * tiny * (1 + sums))
     zero = torch.zeros_like(tau_up)
     seen = n_v > 0
     return Terms(torch.where(seen, tau_up, zero), torch.where(seen, rho_rel * vmax + rho_abs, zero),

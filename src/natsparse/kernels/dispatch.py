@@ -9,6 +9,8 @@ that need no gradient, else torch).
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from . import validate
@@ -67,20 +69,52 @@ def _matmul_roundoff(q: torch.Tensor, name: str) -> float:
     return unit_roundoff(torch.float32)  # fp32 "ieee"; 16-bit products are exact in tf32
 
 
-def _check_counts(kept: torch.Tensor, n_vis: torch.Tensor, top_k: int | None) -> None:
-    """No certificate for a selection that is not what was asked: raise on any wrong kept count."""
+def _check_counts(kept: torch.Tensor, n_vis: torch.Tensor, top_k: int | None, skip: torch.Tensor) -> None:
+    """No certificate for a selection that is not what was asked: raise on any wrong kept count (rows
+    in ``skip``, whose numbers are not finite, get no certificate anyway)."""
     if top_k is not None:
         bad = kept != torch.clamp(n_vis, max=top_k)
         want = f"min(top_k={top_k}, visible keys)"
     else:
         bad = (kept > n_vis) | ((kept >= 1) != (n_vis >= 1))
         want = "between 1 and the visible keys"
+    bad &= ~skip
     if bool(bad.any()):
         i = int(bad.reshape(-1).nonzero()[0])
         raise RuntimeError(
             f"kernel fault: row {i} kept {int(kept.reshape(-1)[i])} keys of {int(n_vis.reshape(-1)[i])} "
             f"visible, expected {want}; no certificate is returned"
         )
+
+
+def _mask_visible(attn_mask: torch.Tensor | None, is_causal: bool, rows_shape: tuple[int, ...], n: int,
+                  device: torch.device) -> torch.Tensor:
+    """Keys each query row may see by the masks alone, whatever its scores (int64, rows_shape). A
+    backend counts a key visible only if its score is also > −inf (NaN is not), so the two counts
+    differ exactly where a score that the mask lets through came out NaN or −inf."""
+    if attn_mask is not None:
+        seen = attn_mask if attn_mask.dtype == torch.bool else attn_mask != -math.inf  # NaN counts
+        return (seen.sum(-1) * (n // seen.shape[-1])).expand(rows_shape)   # last dim n, or 1 broadcast
+    if is_causal:
+        return torch.clamp(torch.arange(1, rows_shape[-1] + 1, device=device), max=n).expand(rows_shape)
+    return torch.full(rows_shape, n, dtype=torch.int64, device=device)
+
+
+def _unsound_rows(out: torch.Tensor, rows, seen: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows whose computed numbers are outside the certificate's model (bool, like rows.n_vis): a
+    visible score that came out NaN or ±inf (overflow, or a NaN/Inf input under check_finite=False;
+    it would look masked, or make the row max inf) or a sum that is not finite; and rows whose output
+    is not finite."""
+    m = rows.row_max
+    scores = ((rows.n_vis != seen) | torch.isnan(m) | (m == math.inf)
+              | ~torch.isfinite(rows.l_kept) | ~torch.isfinite(rows.l_drop))
+    return scores, ~torch.isfinite(out).all(-1)
+
+
+def _refuse(bad: torch.Tensor, what: str, fix: str) -> None:
+    """Raise, on one line, what went wrong on how many rows, the first, and what to do."""
+    i = int(bad.reshape(-1).nonzero()[0])
+    raise ValueError(f"{what} on {int(bad.sum())} row(s) (first: row {i}): {fix}; no certificate is returned")
 
 
 def _differentiable(q, k, v, mask, keep, scale):
@@ -115,11 +149,14 @@ def _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, 
     q, k, v = (t.reshape(-1, h, *t.shape[-2:]) for t, h in ((query, Hq), (key, Hkv), (value, Hkv)))
     mask4 = mask.reshape(-1, Hq, M, N) if mask is not None else None
     kw = dict(scale=scale, is_causal=is_causal, top_k=top_k, eps=eps, max_tail=max_tail)
+    cdt = torch.float64 if query.dtype == torch.float64 else torch.float32
+    scale_err = validate.check_scale_dtype(scale, cdt)
     with torch.no_grad():
         # Row norms, one pass over each tensor: the finiteness check and the certificate share them.
         norms = tuple(row_norms(t) for t in (q, k, v))
         if check_finite:
-            validate.check_values(query, key, value, scale, attn_mask, norms=norms)
+            validate.check_values(query, key, value, scale, attn_mask, norms=norms,
+                                  scales_query=name == "torch")
         if name == "torch":
             out, tau, lse_all, lse_kept, rows, keep = attention_reference(
                 q, k, v, mask4, want_keep=needs_grad, vnorm=norms[2], **kw)
@@ -128,13 +165,31 @@ def _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, 
 
             out, tau, lse_all, lse_kept, rows = attention_triton(
                 q, k, v, mask4, interpret=name == "triton-interpret", **kw)
-        _check_counts(rows.kept, rows.n_vis, top_k)
+        # No certificate for numbers the kernel did not compute right: overflow, NaN or Inf in a
+        # visible score, a sum or the output. Refused with check_finite, else error_bound = inf there.
+        seen = _mask_visible(attn_mask, is_causal, tuple(query.shape[:-1]), N, rows.n_vis.device)
+        bad_scores, bad_out = _unsound_rows(out, rows, seen.reshape(rows.n_vis.shape))
+        bad = bad_scores | bad_out
+        if check_finite and bool(bad.any()):            # the inputs are finite: this is overflow
+            cname = str(cdt).removeprefix("torch.")
+            if bool(bad_scores.any()):
+                _refuse(bad_scores, f"scores overflow {cname} inside the kernel", "scale*query*key "
+                        "(+ attn_mask) leaves its range; rescale query, key, scale or attn_mask")
+            _refuse(bad_out, f"the output overflows {str(out.dtype).removeprefix('torch.')}",
+                    "the weighted sum of value rows leaves its range; rescale value")
+        _check_counts(rows.kept, rows.n_vis, top_k, skip=bad)
         G = Hq // Hkv
         kmax = raise_norm(norms[1].amax(-1), D)[:, :, None].expand(-1, -1, G).reshape(-1, Hq, 1)
         terms = certificate_terms(
             **rows._asdict(), qnorm=raise_norm(norms[0], D), kmax=kmax, scale=scale, dim=D, dim_v=Dv,
             compute_dtype=tau.dtype, out_dtype=out.dtype,
-            float_mask=mask is not None and mask.dtype != torch.bool, u_dot=_matmul_roundoff(query, name))
+            float_mask=mask is not None and mask.dtype != torch.bool, u_dot=_matmul_roundoff(query, name),
+            scale_err=scale_err)
+        bad |= torch.isnan(terms.bound())                  # e.g. 0·inf from an infinite max‖v_j‖
+        if bool(bad.any()):
+            inf = torch.full_like(terms.rho_o, math.inf)
+            terms = type(terms)(torch.where(bad, 1.0, terms.tau_up), torch.where(bad, inf, terms.rho_o),
+                                torch.where(bad, inf, terms.vmax))
     if needs_grad:  # values of the certified forward, gradients of the kept-set softmax
         diff = _differentiable(q, k, v, mask4, keep, scale)
         out = out + (diff - diff.detach())
@@ -202,7 +257,11 @@ def topk_attention(
     ‖out − o‖₂ against the exact dense attention o of these inputs, rounding included
     (thm:certificate-rounding). The torch backend supports backward (the gradient of the softmax
     over the kept set, the set held fixed); the Triton backends raise if an input requires grad.
-    NaN/Inf inputs raise ValueError unless ``check_finite=False``. Any strides are accepted.
+    NaN/Inf inputs raise ValueError unless ``check_finite=False``, and so does any overflow inside the
+    kernel (a score, sum or output that is not finite; a ``scale`` beyond the compute dtype, float32 or
+    float64 for float64 inputs, or subnormal there is refused always). With ``check_finite=False`` the
+    rows that NaN, Inf or overflow reach get ``error_bound = inf``: nothing is certified there. Any
+    strides are accepted.
 
     Scores 2, 0, -2 and top_k=2: the key of score -2 is dropped, with its softmax mass τ.
 

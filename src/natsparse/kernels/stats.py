@@ -21,7 +21,8 @@ class AttentionStats(NamedTuple):
     error_bound
         a rigorous upper bound on ‖out − o‖₂, o the exact dense attention of the given inputs:
         2(τ + ρ_τ)·max_j‖v_j‖₂ + ρ_o, where ρ_τ and ρ_o bound the rounding of the computed τ and
-        output (thm:certificate-rounding; float64).
+        output (thm:certificate-rounding; float64). inf on the rows whose numbers were not finite
+        (a NaN or Inf input, or an overflow, under check_finite=False); never NaN.
 
     τ is accumulated directly from the discarded terms (not as 1 − exp(·)), so it keeps its relative
     accuracy when it is tiny. τ and the LSEs are float32 (float64 for float64 inputs). A row whose

@@ -184,8 +184,9 @@ def attention_triton(
     if upcast:
         out = out.to(out_dtype)
     # max‖v_j‖₂ from the float32 sum of squares: raise it past that sum's rounding (γ_{Dv+1}),
-    # the square root's, and past squares that underflow (≤ 2⁻¹²⁶ each, flushed to zero or not).
-    vmax = torch.sqrt(vsq.double() * (1 + float(gamma(Dv + 1, 2.0**-24))) + (Dv + 1) * 2.0**-126)
+    # the square root's, and past squares and partial sums that underflow (≤ 2⁻¹²⁶ each, flushed to
+    # zero or not).
+    vmax = torch.sqrt(vsq.double() * (1 + float(gamma(Dv + 1, 2.0**-24))) + 2 * (Dv + 1) * 2.0**-126)
     vmax = vmax * (1 + 2.0**-52)
     rows = RowNumbers(row_max=row_max, l_kept=l_kept, l_drop=l_drop, n_vis=n_vis, kept=kept, vmax=vmax)
     return out, tau, lse_all, lse_kept, rows

@@ -13,7 +13,6 @@ import numbers
 import torch
 
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
-_FP32_MAX = float(torch.finfo(torch.float32).max)
 
 
 def check_qkv(
@@ -186,6 +185,33 @@ def check_scale(scale: object, d: int) -> float:
     return float(scale)
 
 
+def check_scale_dtype(scale: float, dtype: torch.dtype) -> float:
+    """The scale as the kernel holds it, rounded to its compute dtype (float32, float64 for float64
+    inputs), must be finite and, unless 0, a normal number: an infinite one turns the scores into
+    NaN/inf (which look masked), a subnormal one has lost relative precision and becomes 0 where
+    denormals are flushed (``torch.set_flush_denormal``, GPU kernels). Checked whatever check_finite
+    says. Returns |fl(scale) − scale|, the rounding the certificate charges to the scores.
+
+    >>> check_scale_dtype(0.5, torch.float32)
+    0.0
+    >>> check_scale_dtype(1e40, torch.float32)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: scale = 1e+40 overflows float32 (max 3.40282e+38), the kernel's compute dtype; ...
+    """
+    name = str(dtype).removeprefix("torch.")
+    info = torch.finfo(dtype)
+    rounded = float(torch.tensor(scale, dtype=dtype))
+    if not math.isfinite(rounded):
+        raise ValueError(f"scale = {scale:.6g} overflows {name} (max {info.max:.6g}), the kernel's compute "
+                         "dtype; fold part of it into query or key")
+    if scale != 0.0 and abs(rounded) < info.tiny:
+        raise ValueError(f"scale = {scale:.6g} is subnormal in {name} (below {info.tiny:.6g}), the kernel's "
+                         "compute dtype: it has lost precision and may be flushed to 0; fold part of it "
+                         "into query or key")
+    return abs(rounded - scale)
+
+
 def check_flag(name: str, value: object) -> bool:
     """Boolean flags (is_causal, return_stats, check_finite) must be real bools.
 
@@ -202,15 +228,17 @@ def check_flag(name: str, value: object) -> bool:
 
 
 def check_values(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float,
-                 attn_mask: torch.Tensor | None = None, norms=None) -> None:
+                 attn_mask: torch.Tensor | None = None, norms=None, *, scales_query: bool = True) -> None:
     """Reject NaN/Inf inputs (and NaN/+inf in a float attn_mask; −inf masks a key) and inputs whose
-    scores or sums could overflow float32.
+    scores or sums could overflow the compute dtype (float32, float64 for float64 inputs).
 
-    The kernel computes scores q·kᵀ·scale and the sums Σ_j p_j v_j (p_j ≤ 1) in float32.
+    The kernel computes scores q·kᵀ·scale and the sums Σ_j p_j v_j (p_j ≤ 1) in that dtype.
     By Cauchy–Schwarz |s_ij| ≤ |scale|·‖q_i‖·‖k_j‖ and |Σ_j p_j v_j| ≤ N·max_j‖v_j‖, so when both
-    bounds stay below the float32 maximum nothing can overflow. ``norms`` are the row norms of q, k
-    and v (from ``certificate.row_norms``) if the caller has them (the certificate needs them too: one
-    pass over each tensor).
+    bounds stay below its maximum nothing can overflow; nor can the product formed first: scale·q
+    (``scales_query``, the torch backend) or q·kᵀ (the Triton kernel, which scales after). ``norms``
+    are the row norms of q, k and v (from ``certificate.row_norms``) if the caller has them (the
+    certificate needs them too: one pass over each tensor). What still overflows (an additive mask,
+    rounding at the very edge) the caller finds in the kernel's own numbers.
 
     >>> x = torch.ones(1, 1, 2, 2)
     >>> check_values(x, x, x, 1.0)  # finite and far from overflow: returns None
@@ -236,17 +264,25 @@ def check_values(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float
     for name, t, x in (("query", q, qn), ("key", k, kn), ("value", v, vn)):
         if not math.isfinite(float(x)) and not bool(torch.isfinite(t).all()):
             raise ValueError(_nonfinite(name))
-    if q.dtype == torch.float64:
-        return
-    bound = abs(scale) * float(qn) * float(kn)
-    if not bound < _FP32_MAX:
+    cdt = torch.float64 if q.dtype == torch.float64 else torch.float32
+    name, top = str(cdt).removeprefix("torch."), float(torch.finfo(cdt).max)
+    lo, mid, hi = sorted((abs(scale), float(qn), float(kn)))
+    bound = lo * hi * mid                          # this order overflows only if the product does
+    if not bound < top:
         raise ValueError(
-            f"scale*max|q_i|*max|k_j| = {bound:.3g} must be below the float32 "
+            f"scale*max|q_i|*max|k_j| = {bound:.3g} must be below the {name} "
             "maximum so that scores cannot overflow; rescale q or k"
         )
-    if not k.shape[-2] * float(vn) < _FP32_MAX:
+    if scales_query:
+        what, detail, first = "scale * query", "|scale|*max||q_i||", abs(scale) * float(qn)
+    else:
+        what, detail, first = "query * key", "max||q_i||*max||k_j||", float(qn) * float(kn)
+    if not first < top:
+        raise ValueError(f"{what} overflows {name}: {detail} = {first:.3g} (the backend forms it before "
+                         "the other factor); rescale q, k or scale")
+    if not k.shape[-2] * float(vn) < top:
         raise ValueError(
-            f"N*max_j||v_j|| = {k.shape[-2] * float(vn):.3g} must be below the float32 maximum; rescale v"
+            f"N*max_j||v_j|| = {k.shape[-2] * float(vn):.3g} must be below the {name} maximum; rescale v"
         )
 
 

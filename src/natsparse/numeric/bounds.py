@@ -131,6 +131,9 @@ def parameter_specs(result_id: str) -> list[Parameter]:
 
     _load_functions()
     r = get(result_id)
+    if r.kind == "axiom":
+        raise ValueError(f"{result_id} is an axiom (a cited fact the proof kernel assumes): it has no "
+                         "parameters to evaluate")
     out = []
     if result_id in _FUNCTIONS:
         for p in inspect.signature(_FUNCTIONS[result_id]).parameters.values():
@@ -483,6 +486,9 @@ def evaluate(result_id: str, **params) -> dict[str, object]:
     """
     _load_functions()
     r = get(result_id)
+    if r.kind == "axiom":
+        raise ValueError(f"{result_id} is an axiom (a cited fact the proof kernel assumes): it has no bound "
+                         "to evaluate")
     if result_id not in _FUNCTIONS and not any(isinstance(x, sp.core.relational.Relational)
                                                for x in r.relations()):
         raise ValueError(f"{result_id} has no bound to evaluate (status: only stated)")

@@ -34,7 +34,7 @@ The rules:
 
     >>> x = sp.Symbol("x", positive=True)
     >>> with ProofLog("demo") as log:
-    ...     f = decide(sp.Le(x / (1 + x), 1))
+    ...     f = decide(sp.Le(x / (1 + x), 1, evaluate=False))
     >>> f.rel, log.steps[0].rule
     (x/(x + 1) <= 1, 'decide')
     >>> decide(sp.Le(x, 1))

@@ -57,15 +57,18 @@ class Result:
 
     @property
     def bound(self) -> sympy.Basic | None:
-        """The bound or identity (DESIGN.md's name for `formula` of a non-definition).
+        """The bound or identity (DESIGN.md's name for `formula` of a result that is neither a definition
+        nor an axiom).
 
         >>> from natsparse.proofs import get
         >>> get("thm:output-error").bound
         (err <= D_SH*tau, D_SH*tau <= 2*tau*v_max)
         >>> get("def:attention").bound is None  # a definition defines, it bounds nothing
         True
+        >>> get("ax:norm-triangle").bound is None  # an axiom is assumed: nothing to evaluate
+        True
         """
-        return None if self.kind == "definition" else self.formula
+        return None if self.kind in ("definition", "axiom") else self.formula
 
     def relations(self) -> list[sympy.Basic]:
         """The formula as a flat list of relations/equations (empty when only stated).
