@@ -33,7 +33,7 @@ book: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	CI=$${CI:-} $(PY) -m pytest -n $(WORKERS)
+	CI=$${CI:-} $(PY) -m pytest -n $(WORKERS) --durations=10
 
 # The newest allowed versions, in a fresh venv of their own so that .venv stays at the lock.
 test-latest:
