@@ -38,8 +38,21 @@ def test_the_rounding_certificate_holds_in_balls_on_every_row():
     assert 0.99 < worst_tail <= 1 and 0 < worst_zero <= 1
 
 
+def test_the_triton_interpreter_rows_are_in_the_evidence():
+    """The fused kernel's own code (interpreted on the CPU) is checked in balls like the torch backend."""
+    import tests.test_kernels.helpers  # noqa: F401  (TRITON_INTERPRET=1 without CUDA, before triton loads)
+    from natsparse.evidence import all_evidence
+
+    rows, worst_tail, worst_zero = kernel_evidence.rounding_rows("triton-interpret")
+    assert rows == len(kernel_evidence.INTERPRET_CASES) * 16 == 96
+    assert 0.99 < worst_tail <= 1 and 0 < worst_zero <= 1
+    tools = {e.tool for e in all_evidence("thm:certificate-rounding")}
+    assert {"torch+arb", "triton-interpret+arb"} <= tools
+
+
 @pytest.mark.parametrize("damage", ["rho_o", "tau_up"])
-def test_a_certificate_without_its_rounding_terms_fails(monkeypatch, damage):
+@pytest.mark.parametrize("backend", ["torch", "triton-interpret"])
+def test_a_certificate_without_its_rounding_terms_fails(monkeypatch, damage, backend):
     """Dropping ρ_o (rounding of the output) or ρ_τ (τ_up = τ̃) must be caught on some row."""
     real = dispatch.certificate_terms_of
 
@@ -52,8 +65,11 @@ def test_a_certificate_without_its_rounding_terms_fails(monkeypatch, damage):
         return out, st, terms
 
     monkeypatch.setattr(dispatch, "certificate_terms_of", wrong)
+    if backend != "torch":
+        import tests.test_kernels.helpers  # noqa: F401  (the interpreter without CUDA)
+        monkeypatch.setattr(kernel_evidence, "INTERPRET_CASES", kernel_evidence.INTERPRET_CASES[:2])
     with pytest.raises(AssertionError, match="thm:certificate-rounding fails"):
-        kernel_evidence.rounding_rows()
+        kernel_evidence.rounding_rows(backend)
 
 
 def test_mass_attention_rows_hold_and_a_wrong_k_fails(monkeypatch):

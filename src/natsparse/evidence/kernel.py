@@ -52,6 +52,14 @@ ROUNDING_CASES = [(dt, mode, par, causal, values, seed)
                   for mode, par in (("top_k", 5), ("max_tail", 0.2))
                   for causal, values in ((True, "plain"), (False, "worst"), (False, "cancel"))]
 ROUNDING_SHAPE = (2, 8, 8, 4)  # heads, queries, keys, D
+#: the Triton interpreter's cases (it has no float64 kernel, and it is slow): per 32/16-bit dtype, top-k
+#: causal (tau = 0 rows among them) and mass-target with worst-case values
+INTERPRET_CASES = [c for c in ROUNDING_CASES if c[0] != "float64"
+                   and (c[1], c[3], c[4]) in (("top_k", True, "plain"), ("max_tail", False, "worst"))]
+INTERPRET_DOMAIN = (f"{len(INTERPRET_CASES) * 16} rows: float32/16 and bfloat16 x top-k causal (tau = 0 "
+                    "rows) and mass-target with worst-case values, N <= 8, D = 4, Triton interpreter "
+                    "backend (the fused kernel's code run on the CPU, 16-bit inputs computed in float32; "
+                    "not the compiled GPU kernel)")
 ROUNDING_DOMAIN = (f"{len(ROUNDING_CASES) * 16} rows: float64/32/16, bfloat16 x top-k (k = 5) and mass "
                    "(eta = 0.2) x causal (tau = 0 rows), worst-case values, cancellation around 8; "
                    "N <= 8, D = 4, torch backend, exact-in-float64 scores")
@@ -194,9 +202,9 @@ def _rounding_inputs(dtype, values: str, seed: int):
     return q, k, v.to(dtype)
 
 
-def rounding_rows() -> tuple[int, float, float]:
-    """Check thm:certificate-rounding on ROUNDING_CASES; returns (rows, worst error/bound over
-    rows with τ > 0, worst error/bound over rows with τ = 0)."""
+def rounding_rows(backend: str = "torch") -> tuple[int, float, float]:
+    """Check thm:certificate-rounding on ROUNDING_CASES (INTERPRET_CASES for the Triton interpreter,
+    which is slow); returns (rows, worst error/bound over rows with τ > 0, over rows with τ = 0)."""
     import numpy as np
     import torch
 
@@ -205,11 +213,11 @@ def rounding_rows() -> tuple[int, float, float]:
     r = get("thm:certificate-rounding")
     scale = 2.0**-21
     rows, worst_tail, worst_zero = 0, 0.0, 0.0
-    for dt, mode, par, causal, values, seed in ROUNDING_CASES:
+    for dt, mode, par, causal, values, seed in (ROUNDING_CASES if backend == "torch" else INTERPRET_CASES):
         dtype = getattr(torch, dt)
         q, k, v = _rounding_inputs(dtype, values, seed)
         fn = dispatch.topk_attention if mode == "top_k" else dispatch.mass_attention
-        kw = dict(scale=scale, is_causal=causal, backend="torch", **{mode: par})
+        kw = dict(scale=scale, is_causal=causal, backend=backend, **{mode: par})
         if values == "worst":  # lem:worst-case-error: +1 on each row's kept keys, −1 on the others
             q, k, v = _worst_case(q, k, fn(q, k, v, return_stats=True, **kw)[1].kept)
         out, st, terms = dispatch.certificate_terms_of(fn, q, k, v, **kw)
@@ -265,6 +273,17 @@ def _certificate_rounding_in_balls() -> Outcome:
     return Outcome(True, f"{rows} rows: ||o~ - o|| <= 2 tau_up v_max + rho_o, tau <= tau_up and "
                          f"||o~ - o_hat|| <= rho_o in arb; worst error/bound {worst_tail:.3f} (tau > 0), "
                          f"{worst_zero:.2e} (tau = 0)")
+
+
+
+
+
+@register("thm:certificate-rounding", level="verified", tool="triton-interpret+arb", domain=INTERPRET_DOMAIN,
+          scope={"rows": len(INTERPRET_CASES) * 16, "backend": "triton-interpret", "n_max": 8, "d": 4})
+def _certificate_rounding_triton_interpreter() -> Outcome:
+    rows, worst_tail, worst_zero = rounding_rows("triton-interpret")
+    return Outcome(True, f"{rows} rows of the Triton kernel (interpreted): the same relations in arb; worst "
+                         f"error/bound {worst_tail:.3f} (tau > 0), {worst_zero:.2e} (tau = 0)")
 
 
 def mass_rows() -> int:

@@ -55,9 +55,14 @@ def resolve_backend(backend: object, q: torch.Tensor, needs_grad: bool = False) 
 
 def _matmul_roundoff(q: torch.Tensor, name: str) -> float:
     """Unit roundoff of the score matmul: float64, or float32 unless PyTorch may use TF32/bf16 for
-    its float32 matmuls (torch backend; then 2⁻¹¹ or 2⁻⁸).
+    its float32 matmuls (torch backend; then 2⁻¹¹ or 2⁻⁸). The compiled Triton kernel's 16-bit q·k runs
+    on tensor cores, whose fp32 accumulation is reported to truncate rather than round to nearest and
+    has not been measured here: its unit roundoff is taken as truncation's, 2⁻²³ (thm:certificate-rounding's
+    hypothesis on u_dot). The interpreter computes in numpy's fp32, rounding to nearest: 2⁻²⁴.
 
-    >>> _matmul_roundoff(torch.zeros(1, dtype=torch.float16), "triton") == 2.0**-24
+    >>> _matmul_roundoff(torch.zeros(1, dtype=torch.float16), "triton") == 2.0**-23
+    True
+    >>> _matmul_roundoff(torch.zeros(1, dtype=torch.float16), "triton-interpret") == 2.0**-24
     True
     """
     if q.dtype == torch.float64:
@@ -66,7 +71,9 @@ def _matmul_roundoff(q: torch.Tensor, name: str) -> float:
         if q.is_cuda and torch.backends.cuda.matmul.allow_tf32:
             return 2.0**-11
         return {"highest": 2.0**-24, "high": 2.0**-11}.get(torch.get_float32_matmul_precision(), 2.0**-8)
-    return unit_roundoff(torch.float32)  # fp32 "ieee"; 16-bit products are exact in tf32
+    if name == "triton" and q.dtype in (torch.float16, torch.bfloat16):
+        return 2.0**-23             # tensor cores: products exact, fp32 accumulation may truncate
+    return unit_roundoff(torch.float32)  # fp32 "ieee", rounding to nearest
 
 
 def _check_counts(kept: torch.Tensor, n_vis: torch.Tensor, top_k: int | None, skip: torch.Tensor) -> None:

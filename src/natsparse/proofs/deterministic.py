@@ -171,7 +171,11 @@ DETERMINISTIC = [
         formula=sp.Le(err_fl, 2 * tau_up * v_max + rho_o),
         hypotheses=(sp.Le(tau, tau_up), sp.Le(tau_up, 1)),
         uses=("def:topk-attention", "def:tail-mass", "thm:output-error"),
-        notes="A statement about rounded operations: the book proves it by a written forward error "
+        notes="Hypothesis on the hardware: every floating-point operation of the kernel rounds to nearest "
+              "with the unit roundoff of its format, except the score dot products, whose unit roundoff "
+              "u_dot is that of round-to-nearest (2^-24 in fp32) or, for the compiled 16-bit Triton kernel "
+              "on tensor cores (reported to truncate, not measured here), of truncation (2^-23). "
+              "A statement about rounded operations: the book proves it by a written forward error "
               "analysis (rho_tau, rho_o for the kernels' float32/float64 arithmetic); the machine checks "
               "it in ball arithmetic on stated rows (evidence/kernel.py), a finite check.",
     ),
