@@ -99,3 +99,12 @@ def test_each_layer_is_loaded_under_one_name():
     twice = sorted(m for m in sys.modules if m.split(".")[0] in BARE and getattr(
         sys.modules[m], "__file__", None) and ours(sys.modules[m].__file__))
     assert not twice, f"loaded under a bare name as well: {twice}"
+
+
+def test_the_face_shows_its_public_names_only():
+    """`dir(natsparse)` lists the lazy public names, not the helpers the module uses to load them."""
+    import natsparse
+
+    public = [n for n in dir(natsparse) if not n.startswith("_")]
+    assert public == sorted(natsparse.__all__)
+    assert "annotations" not in dir(natsparse) and "importlib" not in dir(natsparse)

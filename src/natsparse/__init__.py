@@ -13,9 +13,7 @@ The public face, loaded lazily (nothing heavy is imported until it is used):
     ('companion',)
 """
 
-from __future__ import annotations
-
-import importlib
+from importlib import import_module as _import_module
 
 __version__ = "0.1.0"
 
@@ -28,12 +26,14 @@ _WHERE = {"Result": "natsparse.proofs", "get": "natsparse.proofs", "registry": "
 
 def __getattr__(name: str):
     if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
+        return getattr(_import_module(_WHERE[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+    """The public names only (no helper of this module, no `annotations` or `importlib`)."""
+    dunder = {n for n in globals() if n.startswith("__") and n.endswith("__")}
+    return sorted({"__version__", *_WHERE} | dunder)
 
 
 __all__ = sorted(_WHERE)
