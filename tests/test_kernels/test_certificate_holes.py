@@ -116,6 +116,7 @@ def test_float64_scores_that_overflow_are_refused():
         assert st_.error_bound.item() == math.inf
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy (the interpreter) overflowing on purpose
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_an_additive_mask_that_overflows_the_scores_is_never_certified(backend):
     """Scores near the float32 maximum plus a finite mask: +inf (a row max of inf) or −inf (a key that
@@ -164,6 +165,7 @@ def test_flushed_subnormal_products_are_covered_by_the_bound(backend):
 
 
 # ----------------------------------------------------------------------------- hole 3: NaN inputs
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy (the interpreter) overflowing on purpose
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_nan_or_inf_inputs_without_the_finiteness_check_get_an_infinite_bound(backend):
     """Hole 3: check_finite=False with a NaN in q returned 0 with error_bound 0 and τ 0. Now every row
