@@ -84,6 +84,8 @@ CASES = [
     (["simulate", "--n", "10", "--beta", "1", "--trials", "1e3"],
      "argument --trials: expected an integer >= 1"),
     # audit
+    (["bound", "thm:sparse-whp", "--n", "4096", "--beta", "2", "--eps", "1e-400"],
+     "eps = 1.0e-400 is in (0, 1) but underflows to 0 in float64"),
     (["bound", "ax:norm-triangle"], "bound: ax:norm-triangle is an axiom"),
     (["audit"], "audit: give result ids, --deterministic or --all"),
     (["audit", "--all", "--deterministic"], "audit: give result ids, --deterministic or --all (exactly one"),

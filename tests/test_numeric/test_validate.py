@@ -184,3 +184,19 @@ def test_scalars_keep_their_digits_and_name_the_argument():
         V.as_k_of(11, 10)
     with pytest.raises(ValueError, match=r"successes must be in \[0, trials=3\], got 4"):
         V.as_counts(4, 3)
+
+
+def test_a_probability_float64_cannot_hold_is_refused_for_that_reason():
+    """1e-400 is in (0, 1): the message says it underflows, not that it is out of range."""
+    import mpmath
+
+    from natsparse.numeric.validate import as_open_unit
+
+    with pytest.raises(ValueError, match=r"eps = 1.0e-400 is in \(0, 1\) but underflows to 0 in float64"):
+        as_open_unit(mpmath.mpf("1e-400"), "eps")
+    with mpmath.workdps(40), pytest.raises(ValueError, match=r"rounds to 1 in float64"):
+        as_open_unit(1 - mpmath.mpf("1e-30"), "delta")
+    for bad in (0, 1, -0.5, 1.5, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match=r"must be in \(0, 1\), got"):
+            as_open_unit(bad, "eps")
+    assert as_open_unit(mpmath.mpf("1e-300"), "eps") == 1e-300

@@ -122,16 +122,28 @@ def _finite(x) -> bool:
 
 
 def as_open_unit(x, name: str) -> float:
-    """A real number in the open interval (0, 1).
+    """A real number in the open interval (0, 1), as a float64. A value in (0, 1) that float64 cannot
+    hold (it underflows to 0 or rounds to 1) is refused with that reason, not as out of range.
 
     >>> as_open_unit(0.25, "eps")
     0.25
+    >>> import mpmath
+    >>> as_open_unit(mpmath.mpf("1e-400"), "eps")
+    Traceback (most recent call last):
+    ...
+    ValueError: eps = 1.0e-400 is in (0, 1) but underflows to 0 in float64 (smallest positive 5e-324)
     """
     if not _is_real(x):
         raise TypeError(f"{name} must be a real number in (0, 1), got {type(x).__name__}")
-    if not (math.isfinite(float(x)) and 0.0 < float(x) < 1.0):
+    if not (x > 0 and x < 1):                 # compared exactly (int, float, mpf, Fraction); NaN fails
         raise ValueError(f"{name} must be in (0, 1), got {x}")
-    return float(x)
+    f = float(x)
+    if f == 0.0:
+        raise ValueError(f"{name} = {x} is in (0, 1) but underflows to 0 in float64 "
+                         "(smallest positive 5e-324)")
+    if f == 1.0:
+        raise ValueError(f"{name} = {x} is in (0, 1) but rounds to 1 in float64")
+    return f
 
 
 def as_finite_real(x, name: str):
