@@ -23,7 +23,8 @@ def test_the_gate_sees_a_kernel_that_does_not_check(monkeypatch):
     assert report["survived"], "a kernel that decides every sign must let mutants through"
 
 
-def test_a_dropped_step_is_a_mutant():
+def test_a_goal_is_mutated_on_its_right_side():
+    """A derive's goal gets the two scaled right sides (the drop mutant is added for every call by audit)."""
     labels = [label for key, value in {"goal": K.sp.Le(K.Z, 1)}.items()
               for label, _ in sabotage._variants("derive", key, value)]
     assert labels == ["goal: right side x2", "goal: right side x1/2"]
