@@ -25,10 +25,16 @@ s_k, s_k1 = sp.symbols("s_k s_k1", real=True)
 L1, TV, KL = sp.symbols("L1 TV KL", nonnegative=True)
 E_g, beta = sp.Symbol("E[g(s)]", real=True), sp.Symbol("beta", positive=True)
 g = sp.Function("g")
+# probability: P(...) of events, sums S = X_1 + ... + X_n of independent terms, their mean and variance
+P_A, P_B, P_AB, P_dev = sp.symbols("P(A) P(B) P(A∪B) P_dev", nonnegative=True)
+u, b, V, ES, ESq = sp.symbols("u b V E[S] sum_E[X^2]", nonnegative=True)
+lo, hi = sp.symbols("lo hi", real=True)
 
 #: axiom id -> the kernel rule through which it is used (the others are used as instances)
 RULES = {"ax:relabel": "unfold", "ax:topk-order": "order", "ax:max-bound": "maximum, maximum_at_most",
-         "ax:prob-distances": "distances", "ax:gaussian-expectation": "meaning"}
+         "ax:prob-distances": "distances", "ax:gaussian-expectation": "meaning, concentration",
+         "ax:union-bound": "conclude", "ax:bernstein": "concentration", "ax:hoeffding": "concentration",
+         "ax:maurer": "concentration"}
 
 AXIOMS = [
     Result(
@@ -109,5 +115,48 @@ AXIOMS = [
                                        (x, -sp.oo, sp.oo))),
         notes="The law of the unconscious statistician (e.g. Billingsley, Probability and Measure, "
               "3rd ed., eq. (21.1)) with the normal density.",
+    ),
+    Result(
+        "ax:union-bound", "axiom", "Union bound",
+        "P(A or B) <= P(A) + P(B) for any two events: a relation that holds where several facts hold fails "
+        "with probability at most the sum of their failure probabilities.",
+        r"\Pr(A\cup B) \le \Pr(A) + \Pr(B)",
+        ("companion",),
+        formula=sp.Le(P_AB, P_A + P_B),
+        notes="Subadditivity of a probability measure (e.g. Billingsley, Probability and Measure, 3rd ed., "
+              "eq. (2.5)).",
+    ),
+    Result(
+        "ax:bernstein", "axiom", "Bernstein's inequality",
+        "For independent X_1..X_n with X_j - E X_j <= b and V = sum_j Var X_j, every u >= 0: "
+        "P(S - E S >= u) <= exp(-u^2 / (2 (V + b u / 3))), S = sum_j X_j.",
+        r"\Pr\Big(\sum_j X_j - \mathbb E\sum_j X_j \ge u\Big) \le "
+        r"\exp\Big(-\frac{u^2}{2(V + bu/3)}\Big)",
+        ("companion",),
+        formula=sp.Le(P_dev, sp.exp(-u**2 / (2 * (V + b * u / 3)))),
+        notes="Boucheron, Lugosi and Massart, Concentration Inequalities (2013), thm. 2.10 and cor. 2.11.",
+    ),
+    Result(
+        "ax:hoeffding", "axiom", "Hoeffding's inequality",
+        "For independent X_1..X_n with lo <= X_j <= hi, every u >= 0: "
+        "P(E S - S >= u) <= exp(-2 u^2 / (n (hi - lo)^2)), S = sum_j X_j.",
+        r"\Pr\Big(\mathbb E\sum_j X_j - \sum_j X_j \ge u\Big) \le "
+        r"\exp\Big(-\frac{2u^2}{n(\mathrm{hi}-\mathrm{lo})^2}\Big)",
+        ("companion",),
+        formula=sp.Le(P_dev, sp.exp(-2 * u**2 / (n * (hi - lo)**2))),
+        hypotheses=(sp.Lt(lo, hi),),
+        notes="Hoeffding (1963), J. Amer. Statist. Assoc. 58, thm. 2; Boucheron, Lugosi and Massart, "
+              "thm. 2.8.",
+    ),
+    Result(
+        "ax:maurer", "axiom", "Maurer's lower tail for nonnegative sums",
+        "For independent X_1..X_n >= 0 with finite second moments, every u >= 0: "
+        "P(E S - S >= u) <= exp(-u^2 / (2 sum_j E X_j^2)), S = sum_j X_j.",
+        r"\Pr\Big(\mathbb E\sum_j X_j - \sum_j X_j \ge u\Big) \le "
+        r"\exp\Big(-\frac{u^2}{2\sum_j \mathbb E X_j^2}\Big)",
+        ("companion",),
+        formula=sp.Le(P_dev, sp.exp(-u**2 / (2 * ESq))),
+        notes="Maurer (2003), A bound on the deviation probability for sums of non-negative random "
+              "variables, J. Inequal. Pure Appl. Math. 4(1), art. 15, thm. 1.",
     ),
 ]

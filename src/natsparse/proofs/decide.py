@@ -127,16 +127,29 @@ def _split_exp(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda e: isinstance(e, sp.exp), lambda e: split(e.args[0]))
 
 
+def _name_erfc(expr: sp.Expr) -> sp.Expr:
+    """erfc(z) at a real z as 2 / (1 + r) with r > 0 (one symbol per value): erfc maps the real line
+    onto (0, 2), which 2 / (1 + r) covers exactly, so a sign decided for every r is decided for every z.
+    Sound: only the range is kept (1 - erfc(z)/2 = Phi(-z) and its complement are both seen as in (0, 1))."""
+    names: dict = {}
+    return expr.replace(
+        lambda e: isinstance(e, sp.erfc) and e.args[0].is_real,
+        lambda e: 2 / (1 + names.setdefault(e, sp.Dummy("r_erfc", positive=True))),
+    )
+
+
 def _orthant(expr: sp.Expr, strict: bool) -> bool:
-    """The orthant certificate after naming each function value of known sign by a fresh symbol."""
-    expr = sp.together(_split_exp(expr))
+    """The orthant certificate after naming each function value of known sign by a fresh symbol (a
+    root is named when its base is decided >= 0, or > 0, by this decider)."""
+    expr = sp.together(_split_exp(_name_erfc(expr)))
     subs = {}
     for i, f in enumerate(sorted(expr.atoms(sp.Function, sp.Pow), key=sp.default_sort_key)):
         if isinstance(f, sp.Pow) and f.exp.is_Integer:
             continue
-        if f.is_positive:
+        root = isinstance(f, sp.Pow) and f.exp.is_Rational
+        if f.is_positive or (root and proves_sign(f.base, strict=True)):
             subs[f] = sp.Symbol(f"_f{i}", positive=True)
-        elif f.is_nonnegative:
+        elif f.is_nonnegative or (root and f.exp > 0 and proves_sign(f.base)):
             subs[f] = sp.Symbol(f"_f{i}", nonnegative=True)
         else:
             return False

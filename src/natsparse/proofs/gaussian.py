@@ -146,6 +146,7 @@ GAUSSIAN = [
         formula=sp.Tuple(sp.Ge(Z, L_maurer), sp.Ge(Z, L_maurer_inf), sp.Ge(Z, L_count)),
         hypotheses=(sp.Lt(delta_p, 1),),
         uses=("lem:lognormal-tilt",),
+        failure=delta_p,
         notes="Each relation holds with probability >= 1 - delta' for every fixed c; L is the "
               "maximum over a grid of c fixed from (n, beta, delta') before sampling.",
     ),
@@ -159,6 +160,7 @@ GAUSSIAN = [
         ("companion",),
         formula=sp.Le(N_t, count_bound),
         hypotheses=(sp.Lt(delta_p, 1),),
+        failure=delta_p,
     ),
     Result(
         "thm:sparse-whp", "theorem", "Gaussian attention is sparse with high probability",
@@ -170,6 +172,8 @@ GAUSSIAN = [
         formula=sp.Tuple(sp.Eq(t, t_sparse), sp.Le(N_eps, k_sparse)),
         hypotheses=(sp.Lt(eps, 1), sp.Lt(delta, 1)),
         uses=("lem:partition-lower", "lem:count-upper", "def:eps-k-sparse"),
+        failure=delta,
+        assumed=((sp.Ge(Z, L), delta / 2),),
     ),
     Result(
         "thm:sparse-whp-sharp", "theorem", "Sparsity with high probability, from one event",

@@ -160,14 +160,26 @@ def model(name: str, parts: Iterable[Part], kept: Iterable[str], sizes: dict) ->
 @dataclass(frozen=True, eq=False)
 class Fact:
     """A relation the kernel derived, for every admissible value of its symbols, at every member of the
-    parts in `over`, within `model` (None: in every model). Made only by this module's rules."""
+    parts in `over`, within `model` (None: in every model). Made only by this module's rules (and those
+    of `natsparse.proofs.chance`).
+
+    `events` is empty for a sure fact. Otherwise the relation holds on the intersection of the named
+    events, each failing with probability at most its bound: a fact fails with probability at most the
+    sum of its events' bounds (ax:union-bound). Rules that combine facts take the union of their events;
+    an event is named by what made it, so the same name is the same event, counted once."""
 
     rel: sp.Basic
     over: tuple[str, ...]
     model: Model | None
     rule: str
     cites: tuple[str, ...]
+    events: tuple[tuple[str, sp.Expr], ...] = ()
     _token: object = field(repr=False, default=None)
+
+    @property
+    def failure(self) -> sp.Expr:
+        """An upper bound on the probability that the relation fails (0 for a sure fact)."""
+        return sp.Add(*(p for _, p in self.events))
 
     def __post_init__(self):
         if self._token is not _MADE_BY_KERNEL:
@@ -226,14 +238,33 @@ def _inputs(rule: str, **inputs):
     return log.saboteur(log.calls - 1, rule, inputs)
 
 
-def _fact(rel, over, mdl: Model | None, rule: str, cites: Iterable[str], note: str = "") -> Fact:
+def _fact(
+    rel, over, mdl: Model | None, rule: str, cites: Iterable[str], note: str = "", events: Iterable = ()
+) -> Fact:
     rel = _normal(rel)
-    fact = Fact(rel, tuple(sorted(set(over))), mdl, rule, tuple(cites), _MADE_BY_KERNEL)
+    events = tuple(sorted(set(events), key=lambda e: e[0]))
+    fact = Fact(rel, tuple(sorted(set(over))), mdl, rule, tuple(cites), events, _MADE_BY_KERNEL)
     log = _LOG.get()
     if log is not None:
         where = f"  (at every member of {', '.join(fact.over)})" if fact.over else ""
-        log.steps.append(Step(rule, fact.cites, f"{rel}{where}", note))
+        chance = f"  (fails with probability <= {fact.failure})" if events else ""
+        log.steps.append(Step(rule, fact.cites, f"{rel}{where}{chance}", note))
     return fact
+
+
+def _events(facts: Iterable[Fact]) -> tuple[tuple[str, sp.Expr], ...]:
+    """The union of the facts' events (a conclusion from several facts holds where all of them hold)."""
+    out: dict[str, sp.Expr] = {}
+    for f in facts:
+        for name, bound in f.events:
+            _need(out.get(name, bound) == bound, f"two failure bounds for the event {name}")
+            out[name] = bound
+    return tuple(out.items())
+
+
+def _sure(facts: Iterable[Fact], rule: str) -> None:
+    """Rules that read only the relation of a definition's unfolding refuse facts that hold only whp."""
+    _need(not any(f.events for f in facts), f"{rule}: a fact that holds only with high probability")
 
 
 def _dropped(rule: str) -> Fact:
@@ -555,7 +586,7 @@ def maximum_at_most(symbol: sp.Symbol, mdl: Model, parts: tuple[Part, ...], boun
     )
     if not all(proves_sign(p.count - 1) for p in parts):
         _need(proves_sign(rel.rhs), "maximum_at_most: the range may be empty and the bound is not >= 0")
-    return _fact(sp.Le(symbol, rel.rhs), (), mdl, "maximum_at_most", ("ax:max-bound",))
+    return _fact(sp.Le(symbol, rel.rhs), (), mdl, "maximum_at_most", ("ax:max-bound",), events=bound.events)
 
 
 def _meanings() -> dict[sp.Symbol, tuple[sp.Expr, tuple[str, ...]]]:
@@ -598,6 +629,7 @@ def distances(mdl: Model, row: dict[str, Fact]) -> dict[str, Fact]:
     if got is DROP:
         return {}
     mdl, row = got["mdl"], got["row"]
+    _sure(row.values(), "distances")
     from .symbols import KL, L1, TV
 
     l1, kl = sp.Integer(0), sp.Integer(0)
@@ -644,6 +676,10 @@ def instance(
         from .general import kernel_proved  # noqa: PLC0415  (the kernel proofs import this module)
 
         _need(kernel_proved(law), f"instance: {law} has no passing kernel proof")
+        _need(
+            result.failure is None and not result.assumed,
+            f"instance: {law} holds only with high probability (not an instance of a sure law)",
+        )
     rels = [*result.hypotheses, *result.relations()]
     free = {str(x): x for x in set().union(*(r.free_symbols for r in rels))}
     _need(set(values) == set(free), f"instance: {law} needs values for {sorted(free)}, got {sorted(values)}")
@@ -676,7 +712,7 @@ def instance(
             f"instance: {law}: the hypothesis {hi} is neither decided nor given",
         )
     mdl = _one_model(given)
-    return [_fact(put(r), over, mdl, "instance", (law,)) for r in result.relations()]
+    return [_fact(put(r), over, mdl, "instance", (law,), events=_events(given)) for r in result.relations()]
 
 
 def sum_over(parts: tuple[Part, ...], fact: Fact, weight=1) -> Fact:
@@ -701,6 +737,7 @@ def sum_over(parts: tuple[Part, ...], fact: Fact, weight=1) -> Fact:
         "sum_over",
         ("sum-linear", "sum-monotone"),
         f"over {', '.join(sorted(names))}",
+        events=fact.events,
     )
 
 
@@ -789,6 +826,7 @@ def derive(
         "derive",
         ("sympy",) if not used else ("combination",),
         f"from {len(eqs)} equation(s) and {len(ineqs)} relation(s)",
+        events=_events(used),
     )
 
 
@@ -796,7 +834,8 @@ def conclude(result_id: str, facts: Iterable[Fact], models: Iterable[Model]) -> 
     """The last step: each relation of the registry formula of `result_id`, read now with each model's
     sizes substituted, is the relation of one of `facts` of that model (or of no model). Two models are
     accepted together only as the two cases of one key kept or dropped (same sizes, one single part
-    kept in one and dropped in the other)."""
+    kept in one and dropped in the other). For a result that holds with probability >= 1 - failure,
+    the fact's events must fail with probability at most that in total (`_chance_ok`)."""
     got = _inputs("conclude", result_id=result_id, facts=list(facts))
     if got is DROP:
         return _dropped("conclude")
@@ -811,15 +850,35 @@ def conclude(result_id: str, facts: Iterable[Fact], models: Iterable[Model]) -> 
             m1.sizes == m2.sizes and any((x in m1.kept) != (x in m2.kept) for x in flipped),
             "conclude: the two models are not the cases 'kept' and 'dropped' of one key",
         )
+    result = _registry.registry[result_id]
+    union = False
     for mdl in models or [None]:
+        sizes = mdl.size_subs if mdl else {}
         for rel in rels:
-            target = _normal(rel.xreplace(mdl.size_subs if mdl else {}))
+            target = _normal(rel.xreplace(sizes))
+            matching = [f for f in facts if not f.over and f.model in (None, mdl) and _same(target, f.rel)]
             _need(
-                any(not f.over and f.model in (None, mdl) and _same(target, f.rel) for f in facts),
-                f"conclude: no step derives {target} of {result_id}" + (f" in {mdl.name}" if mdl else ""),
+                any(_chance_ok(result, f, sizes) for f in matching),
+                f"conclude: no step derives {target} of {result_id}"
+                + (f" in {mdl.name}" if mdl else "")
+                + (f" failing with probability <= {result.failure}" if result.failure is not None else ""),
             )
+            union |= any(len(f.events) > 1 for f in matching)
     formula = rels[0] if len(rels) == 1 else sp.And(*rels, evaluate=False)
-    return _fact(formula, (), None, "conclude", (result_id,))
+    cites = (result_id, "ax:union-bound") if union else (result_id,)
+    return _fact(formula, (), None, "conclude", cites)
+
+
+def _chance_ok(result, fact: Fact, sizes: dict) -> bool:
+    """A sure result needs a sure fact; a result that holds with probability >= 1 - failure needs a fact
+    whose events' bounds sum (ax:union-bound) to at most that failure (decided), its assumed events
+    being the result's own."""
+    if result.failure is None:
+        return not fact.events
+    own = f"assumed by {result.id}:"
+    if any(name.startswith("assumed by ") and not name.startswith(own) for name, _ in fact.events):
+        return False
+    return holds(sp.Le(fact.failure, result.failure.xreplace(sizes), evaluate=False))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -852,7 +911,12 @@ def supremum_at_most(fact: Fact) -> Fact:
         f"supremum_at_most: {B} is not nondecreasing and linear in v_max",
     )
     return _fact(
-        sp.Le(sup_err, B.xreplace({v_max: 1})), (), fact.model, "supremum_at_most", ("ax:max-bound",)
+        sp.Le(sup_err, B.xreplace({v_max: 1})),
+        (),
+        fact.model,
+        "supremum_at_most",
+        ("ax:max-bound",),
+        events=fact.events,
     )
 
 
@@ -865,6 +929,7 @@ def supremum_attained(mdl: Model, row: dict[str, Fact]) -> Fact:
     if got is DROP:
         return _dropped("supremum_attained")
     mdl, row = got["mdl"], got["row"]
+    _sure(row.values(), "supremum_attained")
     _need(
         row["o"].model == mdl and row["o_hat"].model == mdl, "supremum_attained: the row is not of this model"
     )
@@ -900,7 +965,7 @@ def antisymmetry(goal, le: Fact, ge: Fact) -> Fact:
         _same(sp.Le(goal.lhs, goal.rhs), le.rel) and _same(sp.Le(goal.rhs, goal.lhs), ge.rel),
         f"antisymmetry: {le.rel} and {ge.rel} are not the two halves of {goal}",
     )
-    return _fact(goal, (), _one_model([le, ge]), "antisymmetry", ("order",))
+    return _fact(goal, (), _one_model([le, ge]), "antisymmetry", ("order",), events=_events([le, ge]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -914,6 +979,7 @@ def means(mdl: Model, row: dict[str, Fact]) -> dict[str, Fact]:
     if got is DROP:
         return {}
     mdl, row = got["mdl"], got["row"]
+    _sure(row.values(), "means")
     from .symbols import mu_H, mu_T
 
     dropped = sum(
@@ -1032,6 +1098,7 @@ def derivative(mdl: Model, row: dict[str, Fact], name: str) -> Fact:
     if got is DROP:
         return _dropped("derivative")
     mdl, row, name = got["mdl"], got["row"], got["name"]
+    _sure(row.values(), "derivative")
     from .symbols import ds
 
     p = mdl.part(name)

@@ -44,6 +44,12 @@ class Result:
     hypotheses: tuple[sympy.Basic, ...] = ()
     uses: tuple[str, ...] = ()
     notes: str = ""
+    #: None: every relation of the formula always holds (under the hypotheses). Otherwise each relation
+    #: holds with probability >= 1 - failure (over the random scores of the Gaussian model).
+    failure: sympy.Basic | None = None
+    #: hypotheses that hold only with high probability: (relation, bound on the probability it fails);
+    #: `failure` counts them (a proof assumes them through `natsparse.proofs.chance.assume`)
+    assumed: tuple[tuple[sympy.Basic, sympy.Basic], ...] = ()
 
     def __post_init__(self) -> None:
         stem, _, rest = self.id.partition(":")

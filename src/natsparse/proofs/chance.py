@@ -1,0 +1,338 @@
+"""The proof kernel's rules for the Gaussian model: facts that hold with high probability.
+
+The setting (THEORY.md, "The Gaussian model"): given the query, the scores s_1..s_n are i.i.d.
+N(0, beta^2). The random quantities of the chapter are sums over the keys of one function g of the
+score: N_t = sum_j 1{s_j > t}, T_t = sum_j e^{s_j} 1{s_j <= t}, Z = sum_j e^{s_j}, and
+N_eps = sum_j 1{a_j > eps} (def:eps-k-sparse with a_j = e^{s_j} / Z, def:attention). A fact about them
+is a `Fact` with `events` (`natsparse.proofs.kernel`): it holds on events each failing with
+probability at most a stated bound.
+
+The rules (each checks what it is given; none takes a conclusion on trust):
+
+- `meaning(symbol)`: N_t, T_t, N_eps or Z as its sum over the keys (from the registry's definitions).
+- `compare_sums(goal, order)`: sum-monotone for sums of functions of the score: the goal, a linear
+  relation between such sums, holds when it holds termwise for every score x. The kernel checks it
+  region by region: the indicators cut the line y = e^x > 0 at thresholds (ordered by given facts or
+  decided), on each region the term is A y + B, and A y + B >= 0 on an interval when it is at both ends.
+- `concentration(law, total, deviation, failure, lo, hi)`: ax:bernstein (upper tail), ax:hoeffding or
+  ax:maurer (lower tails) for a sum of g(s_j) over the keys: independent terms by the model (g may not
+  depend on a random quantity). The kernel computes E g(s) and E g(s)^2 by integrating against the normal
+  density (ax:gaussian-expectation), checks lo <= g <= hi on every region, and checks that the axiom's
+  bound at `deviation` is at most `failure` (the exponent compared, ax:exp-monotone).
+- `assume(result_id)`: the result's own hypotheses that hold with high probability (`Result.assumed`),
+  as facts on events named for it (`conclude` counts them in the result's failure probability).
+- `chosen(result_id, symbol)`: the statement's own choice of a threshold or level (t = ln(eps L),
+  M = beta sqrt(2 ln(n/delta'))), the equation read from the registry formula.
+- `count_floor(fact, meaning)`: a count (a sum of 0/1 terms) is an integer: X <= B gives X <= floor(B).
+
+    >>> from natsparse.proofs.gaussian import N_t
+    >>> meaning(N_t).rel
+    Eq(N_t, Sum(Piecewise((1, t < s[j]), (0, True)), (j, 1, n)))
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import sympy as sp
+
+from . import kernel as K
+from .decide import holds, is_zero, proves_sign
+from .kernel import DROP, Fact, _events, _fact, _inputs, _need, _registry, _relation, _same
+from .symbols import a, beta, j, n, s
+
+#: a score value, and y = e^x > 0 (the kernel works on the line of y)
+x = sp.Symbol("x", real=True)
+y = sp.Symbol("y", positive=True)
+#: the symbols a function of the score may depend on: parameters, never a random quantity
+PARAMETERS = frozenset(sp.symbols("t c M", real=True)) | {beta, n}
+#: the symbols a statement may choose (a threshold t, a level M)
+CHOSEN = frozenset(sp.symbols("t M", real=True)) | {sp.Symbol("M", positive=True)}
+_GAUSS = ("gaussian-model", "ax:gaussian-expectation")
+
+
+def score_sum(term: sp.Expr) -> sp.Sum:
+    """sum_{j=1}^n term(s_j): the term written in the score value `x`."""
+    return sp.Sum(term.xreplace({x: s[j]}), (j, 1, n))
+
+
+def _meanings() -> dict:
+    from .gaussian import N_eps, N_t, T_t, Z
+    from .symbols import t
+
+    a_eq = next(r for r in _registry.registry["def:attention"].relations() if r.lhs.is_Indexed)
+    (z_sum,) = a_eq.rhs.atoms(sp.Sum)
+    sparse = _registry.registry["def:eps-k-sparse"].formula
+    _need(isinstance(sparse, sp.Le) and isinstance(sparse.lhs, sp.Sum), "def:eps-k-sparse: not a count")
+    (ai,) = a_eq.lhs.indices
+    a_of = a_eq.rhs.xreplace({z_sum: Z})
+    (idx, _, _) = sparse.lhs.limits[0]
+    count = sparse.lhs.function.xreplace({a[idx]: a_of.xreplace({ai: idx})})
+    z_idx = z_sum.limits[0][0]
+    return {
+        N_t: (score_sum(sp.Piecewise((1, x > t), (0, True))), ("notation",)),
+        T_t: (score_sum(sp.Piecewise((sp.exp(x), x <= t), (0, True))), ("notation",)),
+        Z: (sp.Sum(z_sum.function.xreplace({z_idx: j}), (j, 1, n)), ("def:attention",)),
+        N_eps: (sp.Sum(count.xreplace({idx: j}), (j, 1, n)), ("def:eps-k-sparse", "def:attention")),
+    }
+
+
+def meaning(symbol: sp.Symbol) -> Fact:
+    """A random quantity of the chapter as its sum over the keys: N_t, T_t, Z (def:attention) or N_eps
+    (def:eps-k-sparse's count, with a_j from def:attention)."""
+    got = _inputs("chance.meaning", symbol=symbol)
+    if got is DROP:
+        return K._dropped("chance.meaning")
+    table = _meanings()
+    _need(got["symbol"] in table, f"meaning: {got['symbol']} is not a sum over the keys")
+    value, cites = table[got["symbol"]]
+    return _fact(sp.Eq(got["symbol"], value, evaluate=False), (), None, "meaning", cites)
+
+
+# ---------------------------------------------------------------------------------------------
+# Functions of the score, region by region
+# ---------------------------------------------------------------------------------------------
+
+
+def _term(total) -> sp.Expr:
+    """The summand of a sum over the keys as a function of the score value x."""
+    _need(isinstance(total, sp.Sum) and len(total.limits) == 1, f"{total} is not a sum over the keys")
+    idx, lo, hi = total.limits[0]
+    _need(lo == 1 and hi == n, f"{total} is not a sum over 1..n")
+    term = total.function.xreplace({s[idx]: x})
+    _need(not term.has(idx), f"{total}: the term depends on its index other than through s[{idx}]")
+    return term
+
+
+def _cut(cond) -> tuple[str, sp.Expr]:
+    """A condition on the score as ('>', theta) for y > theta or ('<=', theta) for y <= theta."""
+    _need(isinstance(cond, sp.StrictGreaterThan | sp.StrictLessThan | sp.LessThan | sp.GreaterThan),
+          f"the condition {cond} is not a comparison")
+    if isinstance(cond, sp.StrictLessThan | sp.GreaterThan):
+        cond = cond.reversed
+    op = ">" if isinstance(cond, sp.StrictGreaterThan) else "<="
+    _need(isinstance(cond, sp.StrictGreaterThan | sp.LessThan), f"the condition {cond} has a tie case")
+    f = sp.expand((cond.lhs - cond.rhs).xreplace({x: sp.log(y)}), force=True)
+    rest = f - sp.log(y)
+    if not rest.has(y):  # log y + C compared with 0: y vs e^{-C} (ax:exp-monotone)
+        return op, sp.exp(-rest)
+    A = sp.diff(f, y)
+    _need(not A.has(y) and proves_sign(A, strict=True), f"the condition {cond} is not y > or <= a threshold")
+    return op, sp.cancel(-(f - A * y) / A)
+
+
+def _branches(term) -> tuple[list[tuple[sp.Expr, list]], list[sp.Expr]]:
+    """The term as branches (value in y, [cuts]) in order (first true wins), and the thresholds."""
+    term = term.replace(
+        lambda e: isinstance(e, sp.Heaviside),
+        lambda e: sp.Piecewise((1, e.args[0] > 0), (0, True)) if e.args[1:] == (0,) else e,
+    )
+    _need(not term.has(sp.Heaviside), "a Heaviside step without H(0) = 0")
+    folded = sp.piecewise_fold(term)
+    pieces = folded.args if isinstance(folded, sp.Piecewise) else ((folded, sp.true),)
+    out, thresholds = [], []
+    for value, cond in pieces:
+        conds = [] if cond is sp.true else list(cond.args) if isinstance(cond, sp.And) else [cond]
+        cuts = [_cut(c) for c in conds]
+        for _, theta in cuts:
+            if not any(is_zero(theta - u) for u in thresholds):
+                thresholds.append(theta)
+        value = sp.expand(value.xreplace({sp.exp(x): y}))
+        _need(not value.has(x, sp.Piecewise), f"the term {term} is not A e^x + B on each region")
+        out.append((value, cuts))
+    return out, thresholds
+
+
+def _chain(thresholds: list, order: list[Fact]) -> list:
+    """The thresholds in increasing order, each step decided or a given fact theta_a <= theta_b."""
+
+    def le(p, q):
+        return holds(sp.Le(p, q, evaluate=False)) or any(_same(sp.Le(p, q), f.rel) for f in order)
+
+    for perm in itertools.permutations(thresholds):
+        if all(le(p, q) for p, q in itertools.pairwise(perm)):
+            return list(perm)
+    raise K.ProofError(f"the thresholds {thresholds} are not ordered by the given facts")
+
+
+def _on_region(cut, lo, hi, chain) -> bool:
+    op, theta = cut
+    pos = next(i for i, u in enumerate(chain) if is_zero(theta - u))
+    above = lo is not None and chain.index(lo) >= pos  # y > lo >= theta on the region
+    return above if op == ">" else not above
+
+
+def _regions(chain) -> list[tuple]:
+    bounds = [None, *chain, None]  # None: y -> 0 at the left, y -> oo at the right
+    return list(itertools.pairwise(bounds))
+
+
+def _value_on(branches, lo, hi, chain) -> sp.Expr:
+    for value, cuts in branches:
+        if all(_on_region(c, lo, hi, chain) for c in cuts):
+            return value
+    raise K.ProofError("no branch of the term holds on a region")
+
+
+def _nonneg(h_branches, chain) -> bool:
+    """A y + B >= 0 on every region (0, theta_1], ..., (theta_m, oo), checked at both ends."""
+    for lo, hi in _regions(chain):
+        h = _value_on(h_branches, lo, hi, chain)
+        A, B = sp.diff(h, y), h.xreplace({y: 0})
+        _need(not A.has(y), f"{h} is not linear in e^x")
+        left = B if lo is None else A * lo + B
+        right = A if hi is None else A * hi + B
+        if not (proves_sign(left) and proves_sign(right)):
+            return False
+    return True
+
+
+def compare_sums(goal, order: list[Fact] = ()) -> Fact:
+    """sum-monotone for sums over the keys of functions of the score: L <= R when R - L = sum_i c_i S_i
+    (c_i free of the score) is >= 0 termwise at every score, checked region by region."""
+    got = _inputs("compare_sums", goal=goal, order=list(order))
+    if got is DROP:
+        return K._dropped("compare_sums")
+    goal, order = _relation(got["goal"]), got["order"]
+    _need(isinstance(goal, sp.Le), "compare_sums: the goal is not L <= R")
+    diff = sp.expand(goal.rhs - goal.lhs)
+    sums = sorted(diff.atoms(sp.Sum), key=str)
+    _need(bool(sums), "compare_sums: no sum over the keys")
+    coeffs = [diff.coeff(S) for S in sums]
+    _need(
+        is_zero(diff - sum(c * S for c, S in zip(coeffs, sums, strict=True)))
+        and not any(c.has(sp.Sum, x) for c in coeffs),
+        "compare_sums: the goal is not linear in the sums",
+    )
+    h = sum((c * _term(S) for c, S in zip(coeffs, sums, strict=True)), sp.Integer(0))
+    branches, thresholds = _branches(h)
+    chain = _chain(thresholds, order)
+    _need(_nonneg(branches, chain), f"compare_sums: {h} is not decided >= 0 at every score")
+    return _fact(goal, (), None, "compare_sums", ("sum-monotone", "ax:exp-monotone"), events=_events(order))
+
+
+# ---------------------------------------------------------------------------------------------
+# Concentration of sums of independent terms
+# ---------------------------------------------------------------------------------------------
+
+
+def _moment(branches, chain, power: int) -> sp.Expr:
+    """E g(s)^power for s ~ N(0, beta^2): the integral of each region's branch against the density."""
+    density = sp.exp(-(x**2) / (2 * beta**2)) / (beta * sp.sqrt(2 * sp.pi))
+    total = sp.Integer(0)
+    for lo, hi in _regions(chain):
+        value = _value_on(branches, lo, hi, chain).xreplace({y: sp.exp(x)}) ** power
+        left = -sp.oo if lo is None else sp.log(lo)
+        right = sp.oo if hi is None else sp.log(hi)
+        total += sp.integrate(sp.expand(value * density), (x, left, right))
+    return sp.simplify(total)
+
+
+LAWS = ("ax:bernstein", "ax:hoeffding", "ax:maurer")
+
+
+def concentration(law: str, total, *, deviation, failure, lo=0, hi=None) -> Fact:
+    """An instance of `law` for the sum `total` of g(s_j) over the keys (independent terms: the scores are
+    i.i.d. N(0, beta^2) and g depends on parameters only), every term in [lo, hi] (hi None: unbounded,
+    for ax:maurer only). Upper tail (ax:bernstein): total <= n E g + deviation; lower tails
+    (ax:hoeffding, ax:maurer): n E g - deviation <= total; the fact fails with probability <= failure,
+    which the axiom's bound at `deviation` must not exceed (decided)."""
+    got = _inputs("concentration", law=law, total=total, deviation=deviation, failure=failure, lo=lo, hi=hi)
+    if got is DROP:
+        return K._dropped("concentration")
+    law, total = got["law"], got["total"]
+    u, fail = K.exact(sp.sympify(got["deviation"])), K.exact(sp.sympify(got["failure"]))
+    lo, hi = K.exact(sp.sympify(got["lo"])), None if got["hi"] is None else K.exact(sp.sympify(got["hi"]))
+    _need(law in LAWS, f"concentration: {law} is not one of {LAWS}")
+    term = _term(total)
+    _need(
+        term.free_symbols <= PARAMETERS | {x},
+        f"concentration: the term {term} depends on {sorted(map(str, term.free_symbols - PARAMETERS - {x}))}"
+        ", not parameters only (its terms would not be independent)",
+    )
+    branches, thresholds = _branches(term)
+    _need(len(thresholds) <= 1, "concentration: a term with more than one threshold")
+    chain = thresholds
+    _need(_nonneg([(v - lo, c) for v, c in branches], chain), f"concentration: {term} >= {lo} not decided")
+    if hi is not None:
+        above = _nonneg([(hi - v, c) for v, c in branches], chain)
+        _need(above, f"concentration: {term} <= {hi} not decided")
+    _need(proves_sign(u) and proves_sign(fail, strict=True), "concentration: a deviation >= 0, failure > 0")
+    m1 = _moment(branches, chain, 1)
+    ell = sp.expand_log(sp.log(1 / fail))  # exp(-E) <= failure  <=>  E >= ell  (ax:exp-monotone)
+    if law == "ax:bernstein":
+        _need(hi is not None, "concentration: ax:bernstein needs bounded terms")
+        V = n * (_moment(branches, chain, 2) - m1**2)
+        den = V + (hi - lo) * u / 3
+        _need(proves_sign(den, strict=True), "concentration: V + b u / 3 is not decided > 0")
+        ok = proves_sign(sp.expand(u**2 - 2 * ell * den))
+        rel = sp.Le(total, n * m1 + u)
+    elif law == "ax:hoeffding":
+        _need(hi is not None and proves_sign(hi - lo, strict=True), "concentration: ax:hoeffding: lo < hi")
+        ok = proves_sign(sp.expand(2 * u**2 - ell * n * (hi - lo) ** 2))
+        rel = sp.Le(n * m1 - u, total)
+    else:
+        _need(proves_sign(lo), "concentration: ax:maurer needs terms >= 0")
+        ok = proves_sign(sp.expand(u**2 - 2 * ell * n * _moment(branches, chain, 2)))
+        rel = sp.Le(n * m1 - u, total)
+    _need(ok, f"concentration: {law}'s bound at the deviation {u} is not decided <= {fail}")
+    event = (f"{law}: {rel}", fail)
+    return _fact(rel, (), None, "concentration", (law, *_GAUSS, "ax:exp-monotone"), events=[event])
+
+
+# ---------------------------------------------------------------------------------------------
+# What the statement assumes and chooses; counts are integers
+# ---------------------------------------------------------------------------------------------
+
+
+def assume(result_id: str, mdl: K.Model | None = None) -> list[Fact]:
+    """The hypotheses of `result_id` that hold only with high probability (read with the sizes of `mdl`),
+    each on an event named 'assumed by <result_id>' with its failure bound (counted by `conclude` for
+    that result only)."""
+    got = _inputs("assume", result_id=result_id)
+    if got is DROP:
+        return [K._dropped("assume")]
+    result = _registry.registry[got["result_id"]]
+    sizes = mdl.size_subs if mdl else {}
+    out = []
+    for rel, fail in result.assumed:
+        rel, fail = rel.xreplace(sizes), fail.xreplace(sizes)
+        event = (f"assumed by {result.id}: {rel}", fail)
+        out.append(_fact(rel, (), mdl, "assume", (result.id,), events=[event]))
+    return out
+
+
+def chosen(result_id: str, symbol: sp.Symbol) -> Fact:
+    """The threshold or level `symbol` (t, M) as the statement of `result_id` chooses it: the equation
+    symbol = value of its registry formula (the other relations are claimed for that value)."""
+    got = _inputs("chosen", result_id=result_id, symbol=symbol)
+    if got is DROP:
+        return K._dropped("chosen")
+    result_id, symbol = got["result_id"], got["symbol"]
+    _need(symbol in CHOSEN, f"chosen: {symbol} is not a threshold or level a statement may choose")
+    rels = _registry.registry[result_id].relations()
+    _need(bool(rels), f"chosen: {result_id} has no formula")
+    eqs = [r for r in rels if isinstance(r, sp.Eq) and r.lhs == symbol]
+    _need(len(eqs) == 1, f"chosen: {result_id} does not choose {symbol}")
+    return _fact(eqs[0], (), None, "chosen", (result_id,))
+
+
+def count_floor(fact: Fact, count: Fact) -> Fact:
+    """A count is an integer: from X <= B and X = a sum of terms each 0 or 1 (`count`), X <= floor(B)."""
+    got = _inputs("count_floor", fact=fact, count=count)
+    if got is DROP:
+        return K._dropped("count_floor")
+    fact, count = got["fact"], got["count"]
+    _need(isinstance(fact.rel, sp.Le) and not fact.over, "count_floor: not X <= B")
+    _need(isinstance(count.rel, sp.Eq) and count.rel.lhs == fact.rel.lhs, "count_floor: not X's meaning")
+    _sure_eq = not count.events
+    branches, _ = _branches(_term(count.rel.rhs))
+    _need(_sure_eq and all(v in (0, 1) for v, _ in branches), "count_floor: the terms are not 0 or 1")
+    return _fact(
+        sp.Le(fact.rel.lhs, sp.floor(fact.rel.rhs)),
+        (),
+        None,
+        "count_floor",
+        ("integer count",),
+        events=_events([fact, count]),
+    )
