@@ -173,3 +173,21 @@ def test_every_step_is_recorded_and_cites_what_it_uses():
         K.decide(le(x, x + y))
         K.meaning(err)
     assert [s.rule for s in log.steps] == ["decide", "meaning"] and log.cited() == ["sympy", "notation"]
+
+
+def test_an_instance_of_eps_k_tail_needs_its_premise():
+    """lem:eps-k-tail holds for (eps,k)-sparse rows only: its hypothesis N_eps <= k must be given, and the
+    fact then holds only where that premise does (it is no result's own hypothesis but lem:eps-k-tail's)."""
+    from natsparse.proofs.registry import registry
+    from natsparse.proofs.symbols import N_eps, eps
+
+    values = {"tau": tau, "err": err, "eps": eps, "k": k, "n": n, "v_max": v_max, "N_eps": N_eps}
+    with pytest.raises(ProofError, match="neither decided nor given"):
+        K.instance("lem:eps-k-tail", **values)
+    (premise,) = K.hypothesis("lem:eps-k-tail")
+    first, _ = K.instance("lem:eps-k-tail", given=[premise], **values)
+    assert first.events == premise.events and first.failure == 0
+    assert K._chance_ok(registry["lem:eps-k-tail"], first, {})
+    assert not K._chance_ok(registry["lem:max-weight"], first, {})
+    with pytest.raises(ProofError, match="not the premise"):
+        K.eps_k_sparse(_top(p0), K.decide(sp.Le(k, k + 1, evaluate=False)))

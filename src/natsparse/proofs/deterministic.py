@@ -11,6 +11,7 @@ from .symbols import (
     TV,
     Delta,
     L_k,
+    N_eps,
     a,
     a_max,
     ds,
@@ -92,6 +93,7 @@ DETERMINISTIC = [
         r"\|o-\hat o\|_\infty\le 2(n-k)\varepsilon\max|V|",
         ("paper",),
         formula=sp.Tuple(sp.Le(tau, (n - k) * eps), sp.Le(err, 2 * (n - k) * eps * v_max)),
+        hypotheses=(sp.Le(N_eps, k),),
         uses=("def:eps-k-sparse", "def:tail-mass", "thm:output-error"),
     ),
     Result(

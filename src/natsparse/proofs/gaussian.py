@@ -13,6 +13,7 @@ import sympy as sp
 from .result import Result
 from .symbols import (
     C,
+    N_eps,
     a_max,
     alpha,
     beta,
@@ -35,7 +36,6 @@ Z = sp.Symbol("Z", positive=True)                        # partition function su
 L = sp.Symbol("L", positive=True)                        # a lower bound on Z (lem:partition-lower)
 c_trunc = sp.Symbol("c", real=True)                      # truncation level / count threshold
 N_t = sp.Symbol("N_t", nonnegative=True)                 # #{j : s_j > t}
-N_eps = sp.Symbol("N_eps", nonnegative=True)             # #{j : a_j > eps}
 T_t = sp.Symbol("T_t", nonnegative=True)                 # sum_j e^{s_j} 1{s_j <= t}
 M = sp.Symbol("M", positive=True)                        # the high-probability max score
 frac = sp.Symbol("f_eps", positive=True)                 # limiting fraction k_eps / n

@@ -428,7 +428,8 @@ def _upper_on_sup(rel) -> bool:
 def _eps_k_tail():
     mdl = _top(p0)
     row = K.unfold(mdl)
-    (small,) = K.eps_k_sparse(mdl)  # a_j <= eps at every dropped key
+    (sparse,) = K.hypothesis("lem:eps-k-tail", mdl)  # N_eps <= k: the row is (eps,k)-sparse
+    (small,) = K.eps_k_sparse(mdl, sparse)  # a_j <= eps at every dropped key
     T = mdl.part("T")
     member = K.derive(sp.Le(row["a:T"].rel.rhs, eps), eqs=[row["a:T"]], ineqs=[(small, 1)], over=("T",))
     tail = K.derive(sp.Le(tau, T.count * eps), eqs=[row["tau"]], ineqs=[(K.sum_over((T,), member), 1)])

@@ -247,7 +247,8 @@ def _fact(
     log = _LOG.get()
     if log is not None:
         where = f"  (at every member of {', '.join(fact.over)})" if fact.over else ""
-        chance = f"  (fails with probability <= {fact.failure})" if events else ""
+        chance = (f"  (fails with probability <= {fact.failure})" if fact.failure != 0
+                  else "  (where the hypotheses hold)" if events else "")
         log.steps.append(Step(rule, fact.cites, f"{rel}{where}{chance}", note))
     return fact
 
@@ -869,16 +870,37 @@ def conclude(result_id: str, facts: Iterable[Fact], models: Iterable[Model]) -> 
     return _fact(formula, (), None, "conclude", cites)
 
 
+#: how the events of a result's own hypotheses are named (`hypothesis`, `chance.assume`)
+OWN_EVENTS = ("hypothesis of ", "assumed by ")
+
+
 def _chance_ok(result, fact: Fact, sizes: dict) -> bool:
-    """A sure result needs a sure fact; a result that holds with probability >= 1 - failure needs a fact
-    whose events' bounds sum (ax:union-bound) to at most that failure (decided), its assumed events
-    being the result's own."""
-    if result.failure is None:
-        return not fact.events
-    own = f"assumed by {result.id}:"
-    if any(name.startswith("assumed by ") and not name.startswith(own) for name, _ in fact.events):
+    """Every event of the fact that is a result's hypothesis is one of `result`'s own. A sure result
+    needs a fact that holds wherever its hypotheses do; a result that holds with probability >= 1 -
+    failure needs a fact whose events' bounds sum (ax:union-bound) to at most that failure (decided)."""
+    own = tuple(f"{prefix}{result.id}:" for prefix in OWN_EVENTS)
+    if any(name.startswith(OWN_EVENTS) and not name.startswith(own) for name, _ in fact.events):
         return False
+    if result.failure is None:
+        return all(name.startswith(OWN_EVENTS[0]) for name, _ in fact.events)
     return holds(sp.Le(fact.failure, result.failure.xreplace(sizes), evaluate=False))
+
+
+def hypothesis(result_id: str, mdl: Model | None = None) -> list[Fact]:
+    """The hypotheses of `result_id` (read now, with the sizes of `mdl`), each a fact on the event
+    'hypothesis of <result_id>: ...' of failure 0: `conclude` accepts it for that result only (the result
+    claims its formula where its hypotheses hold), and an instance of the result must be given it."""
+    got = _inputs("hypothesis", result_id=result_id)
+    if got is DROP:
+        return [_dropped("hypothesis")]
+    result = _registry.registry[got["result_id"]]
+    sizes = mdl.size_subs if mdl else {}
+    out = []
+    for rel in result.hypotheses:
+        rel = _relation(rel.xreplace(sizes))
+        event = (f"{OWN_EVENTS[0]}{result.id}: {rel}", sp.Integer(0))
+        out.append(_fact(rel, (), mdl, "hypothesis", (result.id,), events=[event]))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -992,16 +1014,23 @@ def means(mdl: Model, row: dict[str, Fact]) -> dict[str, Fact]:
     }
 
 
-def eps_k_sparse(mdl: Model) -> list[Fact]:
-    """def:eps-k-sparse (read now) on a top-k model: an (eps,k)-sparse row has a_j <= eps at every
-    dropped key. By contradiction: were a dropped a_j > eps, the k kept keys (each a_i >= a_j, by
-    ax:topk-order) and j would be k + 1 keys counted by the definition's sum, which is <= k."""
-    got = _inputs("eps_k_sparse", mdl=mdl)
+def eps_k_sparse(mdl: Model, sparse: Fact) -> list[Fact]:
+    """def:eps-k-sparse (read now) on a top-k model: given `sparse`, the fact N_eps <= k (N_eps the count
+    of the definition's sum), a_j <= eps at every dropped key. By contradiction: were a dropped a_j > eps,
+    the k kept keys (each a_i >= a_j, by ax:topk-order) and j would be k + 1 keys counted by the
+    definition's sum, which is <= k. The facts hold where `sparse` does (its events)."""
+    got = _inputs("eps_k_sparse", mdl=mdl, sparse=sparse)
     if got is DROP:
         return [_dropped("eps_k_sparse")]
-    mdl = got["mdl"]
+    mdl, sparse = got["mdl"], got["sparse"]
     _top_k(mdl, "eps_k_sparse")
-    from .symbols import eps, k
+    from .symbols import N_eps, eps, k
+
+    premise = sp.Le(N_eps, k.xreplace(mdl.size_subs))
+    _need(
+        isinstance(sparse, Fact) and not sparse.over and _same(sparse.rel, premise),
+        f"eps_k_sparse: {getattr(sparse, 'rel', sparse)} is not the premise N_eps <= k",
+    )
 
     rel = _registry.registry["def:eps-k-sparse"].formula
     _need(isinstance(rel, sp.Le) and isinstance(rel.lhs, sp.Sum), "def:eps-k-sparse: not a count <= k")
@@ -1024,7 +1053,8 @@ def eps_k_sparse(mdl: Model) -> list[Fact]:
     _need(bool((rel.rhs - count).is_negative), "def:eps-k-sparse: no contradiction from a dropped a_j > eps")
     cites = ("def:eps-k-sparse", "ax:topk-order", "sum-split")
     return [
-        _fact(sp.Le(a[p.index], eps), () if p.single else (p.name,), mdl, "eps_k_sparse", cites)
+        _fact(sp.Le(a[p.index], eps), () if p.single else (p.name,), mdl, "eps_k_sparse", cites,
+              events=sparse.events)
         for p in mdl.parts
         if p.name not in mdl.kept
     ]

@@ -28,6 +28,7 @@ Delta = sp.Symbol("Delta", nonnegative=True)            # s_(k) - s_(k+1)
 s_k1 = sp.Symbol("s_k1", real=True)                     # the (k+1)-th largest score
 LSE = sp.Symbol("LSE", real=True)                       # log sum_j exp(s_j)
 a_max = sp.Symbol("a_max", positive=True)               # max_j a_j
+N_eps = sp.Symbol("N_eps", nonnegative=True)            # #{j : a_j > eps}, the count of def:eps-k-sparse
 v_max = sp.Symbol("v_max", nonnegative=True)            # max_j ||v_j||
 v_spread = sp.Symbol("D_SH", nonnegative=True)          # max_{i in S, j not in S} ||v_j - v_i||
 err = sp.Symbol("err", nonnegative=True)                # ||o - o_hat||
