@@ -18,6 +18,7 @@ import sympy as sp
 from natsparse.evidence import mutation
 from natsparse.proofs import Evidence, Outcome, Result, get, registry
 from natsparse.proofs import evidence as proof_evidence
+from natsparse.proofs.general import PROOFS
 from natsparse.proofs.symbols import a_max, delta_p, k, n, tau
 
 x, y = sp.symbols("x y", positive=True)
@@ -83,9 +84,15 @@ def test_mutants_of_a_registry_result_carry_the_whole_formula():
     assert json.dumps(m.as_dict())
 
 
-def test_the_gated_ids_are_the_deterministic_lemmas_and_theorems():
+def test_the_gated_ids_are_the_deterministic_lemmas_and_theorems_and_the_kernel_proved_gaussian_ones():
     assert mutation.deterministic_ids() == DETERMINISTIC
     assert not any(rid.startswith("def:") for rid in mutation.deterministic_ids())
+    gaussian = [rid for rid in mutation.gated_ids() if rid not in DETERMINISTIC]
+    assert set(GAUSSIAN_PROVED) <= set(gaussian) and set(gaussian) <= set(PROOFS)
+
+
+#: the Gaussian explicit bounds with a kernel proof (their own slow gate test below)
+GAUSSIAN_PROVED = ["lem:partition-lower", "lem:count-upper", "thm:sparse-whp"]
 
 
 # --- is a mutant true? ----------------------------------------------------------------------------
@@ -305,3 +312,14 @@ def test_the_gate_kills_every_false_mutant_of_a_deterministic_result(record_prop
     json.dumps(report)
     for rid in ids:
         assert registry[rid] is get(rid) and registry[rid].formula is not None
+
+
+@pytest.mark.slow
+def test_the_gate_kills_every_false_mutant_of_a_kernel_proved_gaussian_bound():
+    """The Gaussian explicit bounds the kernel proves: every decided-false mutant is killed (by the proof,
+    which reads the formula); only the decided-false ones are run, as the gate judges only those."""
+    report = mutation.run_gate(GAUSSIAN_PROVED, gated=GAUSSIAN_PROVED, only_false=True)
+    assert report["gate"]["passed"], report["gate"]["false_survivors"]
+    for r in report["results"]:
+        assert r["false"] > 10 and r["killed"] == r["false"], r["id"]
+        assert all(row["status"] == "not run" for row in r["rows"] if row["truth"] != "false")

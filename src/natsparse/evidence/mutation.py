@@ -703,14 +703,28 @@ def deterministic_ids() -> list[str]:
     return [r.id for r in DETERMINISTIC if get(r.id).formula is not None]
 
 
+def gated_ids() -> list[str]:
+    """The ids the gate guards: `deterministic_ids()`, then the Gaussian results that the proof kernel
+    proves (their false mutants are killed by the proof, which reads the registry formula).
+
+    >>> [rid for rid in gated_ids() if rid not in deterministic_ids()][:3]
+    ['lem:lognormal-tilt', 'lem:partition-lower', 'lem:count-upper']
+    """
+    from natsparse.proofs.gaussian import GAUSSIAN
+    from natsparse.proofs.general import PROOFS
+
+    return deterministic_ids() + [r.id for r in GAUSSIAN if r.id in PROOFS and get(r.id).formula is not None]
+
+
 def formula_ids() -> list[str]:
     """Every result id with a formula, in registry order."""
     return [rid for rid, r in registry.items() if r.formula is not None]
 
 
-def _audit_one(result_id: str, gated: bool, tick, with_dependents: bool) -> dict:
+def _audit_one(result_id: str, gated: bool, tick, with_dependents: bool, only_false: bool = False) -> dict:
     """The report of one result: its baseline status (evidence run fresh), then every mutant's truth,
-    status and fate; with `with_dependents`, each survivor is also tried on the results that use it."""
+    status and fate; with `with_dependents`, each survivor is also tried on the results that use it;
+    with `only_false`, the evidence runs for the decided-false mutants only (the others: "not run")."""
     import natsparse.evidence as evidence
 
     t0 = time.perf_counter()
@@ -722,6 +736,12 @@ def _audit_one(result_id: str, gated: bool, tick, with_dependents: bool) -> dict
     for m in mutants(result):
         t1 = time.perf_counter()
         truth = decide(m.original, m.relation, result.hypotheses)
+        if only_false and truth.verdict != "false":
+            rows.append({**m.as_dict(), "truth": truth.verdict, "why": truth.why, "witness": truth.witness,
+                         "status": "not run", "killed": False, "detail": "",
+                         "seconds": round(time.perf_counter() - t1, 3)})
+            tick()
+            continue
         with substituted(result_id, m.formula):
             st, detail = _status_now(result_id)
         killed = rank(st) < rank(base)
@@ -752,25 +772,27 @@ def _audit_one(result_id: str, gated: bool, tick, with_dependents: bool) -> dict
 
 
 def run_gate(ids: Iterable[str] | None = None, *, progress: bool = False,
-             gated: Iterable[str] | None = None, with_dependents: bool = False) -> dict:
+             gated: Iterable[str] | None = None, with_dependents: bool = False,
+             only_false: bool = False) -> dict:
     """Mutate every result of `ids` (default: every result with a formula), run its evidence fresh
     under each mutant and report, JSON-ready: per result the counts (mutants, false, killed,
     survived, true, undecided), the surviving false mutants, and every mutant's row; `gate.passed`
-    is False when a false mutant of a `gated` result (default: `deterministic_ids()`) survived.
+    is False when a false mutant of a `gated` result (default: `gated_ids()`) survived.
 
     `with_dependents`: a mutant that survives its own result's evidence is also put to the results
     that use it (`dependents`), and the first whose status drops is reported as `caught_by`
-    (information only: the gate judges each result by its own status).
+    (information only: the gate judges each result by its own status). `only_false`: only the
+    decided-false mutants are run (what the gate judges), the others reported as "not run".
     """
     ids = formula_ids() if ids is None else [get(i).id for i in ids]
-    gated = set(deterministic_ids() if gated is None else gated)
+    gated = set(gated_ids() if gated is None else gated)
     for rid in ids:
         if get(rid).formula is None:
             raise ValueError(f"{rid} has no formula to mutate (only stated)")
     total = sum(len(mutants(get(rid))) for rid in ids)
     t0 = time.perf_counter()
     with _progress(progress, total) as tick:
-        results = [_audit_one(rid, rid in gated, tick, with_dependents) for rid in ids]
+        results = [_audit_one(rid, rid in gated, tick, with_dependents, only_false) for rid in ids]
     keys = ("mutants", "false", "killed", "survived", "true", "undecided")
     totals = {k: sum(r[k] for r in results) for k in keys}
     failing = [f"{r['id']} {s}" for r in results if r["gated"] for s in r["survivors"]]
@@ -793,5 +815,5 @@ def _progress(show: bool, total: int):
         yield lambda: bar.advance(task)
 
 
-__all__ = ["Mutant", "Truth", "decide", "dependents", "deterministic_ids", "formula_ids", "mutants",
-           "relation_mutants", "run_gate", "substituted"]
+__all__ = ["Mutant", "Truth", "decide", "dependents", "deterministic_ids", "formula_ids", "gated_ids",
+           "mutants", "relation_mutants", "run_gate", "substituted"]

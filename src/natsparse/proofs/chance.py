@@ -32,6 +32,7 @@ The rules (each checks what it is given; none takes a conclusion on trust):
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import sympy as sp
@@ -121,7 +122,7 @@ def _cut(cond) -> tuple[str, sp.Expr]:
     return op, sp.cancel(-(f - A * y) / A)
 
 
-def _branches(term) -> tuple[list[tuple[sp.Expr, list]], list[sp.Expr]]:
+def _branches(term) -> tuple[tuple[tuple[sp.Expr, tuple], ...], list[sp.Expr]]:
     """The term as branches (value in y, [cuts]) in order (first true wins), and the thresholds."""
     term = term.replace(
         lambda e: isinstance(e, sp.Heaviside),
@@ -139,8 +140,8 @@ def _branches(term) -> tuple[list[tuple[sp.Expr, list]], list[sp.Expr]]:
                 thresholds.append(theta)
         value = sp.expand(value.xreplace({sp.exp(x): y}))
         _need(not value.has(x, sp.Piecewise), f"the term {term} is not A e^x + B on each region")
-        out.append((value, cuts))
-    return out, thresholds
+        out.append((value, tuple(cuts)))
+    return tuple(out), thresholds
 
 
 def _chain(thresholds: list, order: list[Fact]) -> list:
@@ -216,8 +217,10 @@ def compare_sums(goal, order: list[Fact] = ()) -> Fact:
 # ---------------------------------------------------------------------------------------------
 
 
+@functools.cache
 def _moment(branches, chain, power: int) -> sp.Expr:
-    """E g(s)^power for s ~ N(0, beta^2): the integral of each region's branch against the density."""
+    """E g(s)^power for s ~ N(0, beta^2): the integral of each region's branch against the density
+    (cached: a pure function of the branches, which are tuples)."""
     density = sp.exp(-(x**2) / (2 * beta**2)) / (beta * sp.sqrt(2 * sp.pi))
     total = sp.Integer(0)
     for lo, hi in _regions(chain):
@@ -258,6 +261,7 @@ def concentration(law: str, total, *, deviation, failure, lo=0, hi=None) -> Fact
         above = _nonneg([(hi - v, c) for v, c in branches], chain)
         _need(above, f"concentration: {term} <= {hi} not decided")
     _need(proves_sign(u) and proves_sign(fail, strict=True), "concentration: a deviation >= 0, failure > 0")
+    chain = tuple(chain)
     m1 = _moment(branches, chain, 1)
     ell = sp.expand_log(sp.log(1 / fail))  # exp(-E) <= failure  <=>  E >= ell  (ax:exp-monotone)
     if law == "ax:bernstein":
