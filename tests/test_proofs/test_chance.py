@@ -16,7 +16,7 @@ from natsparse.proofs.kernel import ProofError
 from natsparse.proofs.registry import registry
 from natsparse.proofs.symbols import beta, delta, delta_p, eps, n, t
 
-GAUSSIAN = ("lem:count-upper", "lem:partition-lower", "thm:sparse-whp")
+GAUSSIAN = ("lem:count-upper", "lem:partition-lower", "thm:sparse-whp", "thm:error-whp")
 x, ell = P.x, sp.Symbol("ell", positive=True)
 above_t = P.meaning(N_t).rel.rhs
 p = Phic(t / beta)
@@ -135,3 +135,35 @@ def test_the_decider_knows_the_range_of_erfc_and_roots():
     assert proves_sign(q * (1 - q / 2)) and proves_sign(sp.sqrt(q * (2 - q)) + 1, strict=True)
     assert not proves_sign(q - 1) and not proves_sign(1 - q)
     assert not proves_sign(sp.sqrt(c_trunc) - 1)
+
+
+def test_error_whp_needs_each_hypothesis_on_k(monkeypatch):
+    """thm:error-whp's k must reach both count bounds: without either hypothesis the proof fails."""
+    hyps = registry["thm:error-whp"].hypotheses
+    for drop in (2, 3):
+        _swap(monkeypatch, "thm:error-whp", hypotheses=hyps[:drop] + hyps[drop + 1:])
+        with pytest.raises((ProofError, ValueError)):
+            general.PROOFS["thm:error-whp"].check()
+
+
+def test_dropped_below_and_part_of_sum_read_the_count_and_the_level():
+    k = sp.Symbol("k", integer=True, positive=True)
+    mdl = K.model("top-k", (K.part("S", k), K.part("T", n - k, nonempty=False)), {"S"}, {delta: FAIL})
+    count = P.meaning(N_t).rel.rhs
+    *_, at_least = K.hypothesis("thm:error-whp", mdl)     # k >= the count bound at t, delta/3
+    deviation = sp.expand_log(bernstein_u(n * p * (1 - p), FAIL / 3))
+    bern = P.concentration("ax:bernstein", count, deviation=deviation, failure=FAIL / 3, hi=1)
+    few = K.derive(sp.Le(count, k), ineqs=[(bern, 1), (at_least, 1)])
+    (low,) = P.dropped_below(mdl, few)
+    assert low.rel == sp.Le(sp.IndexedBase("s", real=True)[mdl.part("T").index], t) and low.events
+    with pytest.raises(ProofError, match="is not k"):
+        P.dropped_below(mdl, K.derive(sp.Le(count, k + 1), ineqs=[(few, 1)]))
+    with pytest.raises(ProofError, match="not a count <= k"):
+        P.dropped_below(mdl, K.decide(sp.Le(t, t + 1, evaluate=False)))
+    mass = P.meaning(T_t).rel.rhs
+    part = P.part_of_sum(mdl, "T", mass, low)
+    assert part.rel == sp.Le(mdl.part("T").W, mass) and part.events == low.events
+    with pytest.raises(ProofError, match="does not put the members"):
+        P.part_of_sum(mdl, "S", mass, low)
+    with pytest.raises(ProofError, match="not a term >= 0"):
+        P.part_of_sum(mdl, "T", P.score_sum(sp.Piecewise((-1, x <= t), (0, True))), low)

@@ -40,13 +40,14 @@ import sympy as sp
 from . import kernel as K
 from .decide import holds, is_zero, proves_sign
 from .kernel import DROP, Fact, _events, _fact, _inputs, _need, _registry, _relation, _same
-from .symbols import a, beta, j, n, s
+from .symbols import a, beta, eps, j, n, s
 
 #: a score value, and y = e^x > 0 (the kernel works on the line of y)
 x = sp.Symbol("x", real=True)
 y = sp.Symbol("y", positive=True)
-#: the symbols a function of the score may depend on: parameters, never a random quantity
-PARAMETERS = frozenset(sp.symbols("t c M", real=True)) | {beta, n}
+#: the symbols a function of the score may depend on: parameters, never a random quantity (L and L_2
+#: are numbers fixed before sampling: lower bounds on Z, not Z)
+PARAMETERS = frozenset(sp.symbols("t c M", real=True)) | {*sp.symbols("L L_2", positive=True), beta, eps, n}
 #: the symbols a statement may choose (a threshold t, a level M)
 CHOSEN = frozenset(sp.symbols("t M", real=True)) | {sp.Symbol("M", positive=True)}
 _GAUSS = ("gaussian-model", "ax:gaussian-expectation")
@@ -217,18 +218,29 @@ def compare_sums(goal, order: list[Fact] = ()) -> Fact:
 # ---------------------------------------------------------------------------------------------
 
 
+def moment(total: sp.Sum, power: int) -> sp.Expr:
+    """E g(s)^power for the term g of a sum over the keys (a number the kernel computes, not a fact):
+    a proof uses it to write its deviation in the form the kernel's check compares."""
+    branches, thresholds = _branches(_term(total))
+    _need(len(thresholds) <= 1, "moment: a term with more than one threshold")
+    return _moment(branches, tuple(thresholds), power)
+
+
 @functools.cache
 def _moment(branches, chain, power: int) -> sp.Expr:
     """E g(s)^power for s ~ N(0, beta^2): the integral of each region's branch against the density
     (cached: a pure function of the branches, which are tuples)."""
     density = sp.exp(-(x**2) / (2 * beta**2)) / (beta * sp.sqrt(2 * sp.pi))
     total = sp.Integer(0)
+    levels = {theta: sp.Dummy("level", real=True) for theta in chain}  # integrated at a plain level
     for lo, hi in _regions(chain):
         value = _value_on(branches, lo, hi, chain).xreplace({y: sp.exp(x)}) ** power
-        left = -sp.oo if lo is None else sp.log(lo)
-        right = sp.oo if hi is None else sp.log(hi)
+        left = -sp.oo if lo is None else levels[lo]
+        right = sp.oo if hi is None else levels[hi]
         total += sp.integrate(sp.expand(value * density), (x, left, right))
-    return sp.simplify(total)
+    # simplified at the plain levels, then ln(theta) put back (simplified after, erfc(ln(eps L) / b) may be
+    # rewritten with |ln L| and lose the sign of its argument)
+    return sp.simplify(total).xreplace({v: sp.log(theta) for theta, v in levels.items()})
 
 
 LAWS = ("ax:bernstein", "ax:hoeffding", "ax:maurer")
@@ -267,8 +279,8 @@ def concentration(law: str, total, *, deviation, failure, lo=0, hi=None) -> Fact
     if law == "ax:bernstein":
         _need(hi is not None, "concentration: ax:bernstein needs bounded terms")
         V = n * (_moment(branches, chain, 2) - m1**2)
-        den = V + (hi - lo) * u / 3
-        _need(proves_sign(den, strict=True), "concentration: V + b u / 3 is not decided > 0")
+        den = V + (hi - lo) * u / 3  # > 0: V is a variance (>= 0) and b u > 0
+        _need(proves_sign((hi - lo) * u, strict=True), "concentration: b u is not decided > 0")
         ok = proves_sign(sp.expand(u**2 - 2 * ell * den))
         rel = sp.Le(total, n * m1 + u)
     elif law == "ax:hoeffding":
@@ -339,4 +351,64 @@ def count_floor(fact: Fact, count: Fact) -> Fact:
         "count_floor",
         ("integer count",),
         events=_events([fact, count]),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Sums over the keys on the model of a row (the top-k order)
+# ---------------------------------------------------------------------------------------------
+
+
+def dropped_below(mdl: K.Model, fact: Fact) -> list[Fact]:
+    """From `fact`, the count of scores above a level theta at most k (the model's k), every dropped key
+    has s_j <= theta: were a dropped s_j > theta, the k kept scores (each >= s_j, ax:topk-order) and s_j
+    would be k + 1 scores above theta. The facts hold where `fact` does."""
+    got = _inputs("dropped_below", mdl=mdl, fact=fact)
+    if got is DROP:
+        return [K._dropped("dropped_below")]
+    mdl, fact = got["mdl"], got["fact"]
+    K._top_k(mdl, "dropped_below")
+    from .symbols import k
+
+    _need(isinstance(fact.rel, sp.Le) and isinstance(fact.rel.lhs, sp.Sum) and not fact.over,
+          "dropped_below: not a count <= k")
+    _need(is_zero(fact.rel.rhs - k.xreplace(mdl.size_subs)), f"dropped_below: {fact.rel.rhs} is not k")
+    branches, thresholds = _branches(_term(fact.rel.lhs))
+    _need(len(thresholds) == 1, "dropped_below: not the count above one level")
+    (theta,) = thresholds
+    _need(
+        _value_on(branches, theta, None, [theta]) == 1 and _value_on(branches, None, theta, [theta]) == 0,
+        "dropped_below: not the count of scores above a level",
+    )
+    level = sp.log(theta)
+    cites = ("ax:topk-order", "sum-monotone", "ax:exp-monotone")
+    return [
+        _fact(sp.Le(s[p.index], level), () if p.single else (p.name,), mdl, "dropped_below", cites,
+              events=fact.events)
+        for p in mdl.parts
+        if p.name not in mdl.kept
+    ]
+
+
+def part_of_sum(mdl: K.Model, name: str, total: sp.Sum, member: Fact) -> Fact:
+    """sum-split and sum-monotone: the part `name`'s sum of the term of `total` (a sum over all keys of a
+    term >= 0) is at most `total`; `member`, s_j <= theta at every member of the part, fixes the term
+    there to its value below theta (theta the term's one threshold)."""
+    got = _inputs("part_of_sum", mdl=mdl, name=name, total=total, member=member)
+    if got is DROP:
+        return K._dropped("part_of_sum")
+    mdl, name, total, member = got["mdl"], got["name"], got["total"], got["member"]
+    p = mdl.part(name)
+    branches, thresholds = _branches(_term(total))
+    _need(len(thresholds) == 1 and _nonneg(branches, thresholds), "part_of_sum: not a term >= 0, one level")
+    (theta,) = thresholds
+    _need(
+        member.model in (None, mdl) and member.over == ((name,) if not p.single else ())
+        and _same(member.rel, sp.Le(s[p.index], sp.log(theta))),
+        f"part_of_sum: {member.rel} does not put the members of {name} at or below the level",
+    )
+    value = _value_on(branches, None, theta, [theta]).xreplace({y: p.w})
+    return _fact(
+        sp.Le(K.psum((p,), value), total), (), mdl, "part_of_sum",
+        ("ax:relabel", "sum-split", "sum-monotone"), events=_events([member]),
     )

@@ -128,14 +128,19 @@ def _split_exp(expr: sp.Expr) -> sp.Expr:
 
 
 def _name_erfc(expr: sp.Expr) -> sp.Expr:
-    """erfc(z) at a real z as 2 / (1 + r) with r > 0 (one symbol per value): erfc maps the real line
-    onto (0, 2), which 2 / (1 + r) covers exactly, so a sign decided for every r is decided for every z.
-    Sound: only the range is kept (1 - erfc(z)/2 = Phi(-z) and its complement are both seen as in (0, 1))."""
+    """erfc(z) at a real z as 2 / (1 + r), erf(z) as 1 - 2 / (1 + r), with r > 0 (one symbol per value of
+    z): erfc maps the real line onto (0, 2), which 2 / (1 + r) covers exactly, so a sign decided for every
+    r is decided for every z. Sound: only the range is kept, and erf(z) = 1 - erfc(z) shares its symbol."""
     names: dict = {}
-    return expr.replace(
-        lambda e: isinstance(e, sp.erfc) and e.args[0].is_real,
-        lambda e: 2 / (1 + names.setdefault(e, sp.Dummy("r_erfc", positive=True))),
-    )
+
+    def r(z):
+        return names.setdefault(z, sp.Dummy("r_erfc", positive=True))
+
+    def real(kind):
+        return lambda e: isinstance(e, kind) and e.args[0].is_real
+
+    expr = expr.replace(real(sp.erfc), lambda e: 2 / (1 + r(e.args[0])))
+    return expr.replace(real(sp.erf), lambda e: 1 - 2 / (1 + r(e.args[0])))
 
 
 def _orthant(expr: sp.Expr, strict: bool) -> bool:

@@ -34,6 +34,7 @@ from .symbols import (
 # --- symbols of this chapter -------------------------------------------------------------
 Z = sp.Symbol("Z", positive=True)                        # partition function sum_j e^{s_j}
 L = sp.Symbol("L", positive=True)                        # a lower bound on Z (lem:partition-lower)
+L_half = sp.Symbol("L_2", positive=True)                 # one at delta/2, L at delta/3 (thm:error-whp)
 c_trunc = sp.Symbol("c", real=True)                      # truncation level / count threshold
 N_t = sp.Symbol("N_t", nonnegative=True)                 # #{j : s_j > t}
 T_t = sp.Symbol("T_t", nonnegative=True)                 # sum_j e^{s_j} 1{s_j <= t}
@@ -196,13 +197,17 @@ GAUSSIAN = [
     ),
     Result(
         "thm:error-whp", "theorem", "Top-k error with high probability",
-        "On the same event tau_k <= (n-k) eps and ||o - o_hat||_inf <= 2 (n-k) eps max|V|; sharper: "
-        "tau_k <= U_t / L for k >= the count bound at t, with three events at delta/3.",
+        "With probability >= 1 - delta each: for k >= the k of thm:sparse-whp (its L_2 at delta/2), "
+        "tau_k <= (n-k) eps and ||o - o_hat||_inf <= 2 (n-k) eps max|V|; sharper: tau_k <= U_t / L for "
+        "k >= the count bound at t, with three events at delta/3 (Z >= L, N_t <= k, T_t <= U_t).",
         r"\tau_k\le (n-k)\varepsilon,\qquad \tau_k \le U_t / L",
         ("paper", "companion"),
         formula=sp.Tuple(sp.Le(tau, (n - k) * eps), sp.Le(err, 2 * (n - k) * eps * v_max),
                          sp.Le(tau, U_t / L)),
-        hypotheses=(sp.Lt(eps, 1), sp.Lt(delta, 1)),
+        hypotheses=(sp.Lt(eps, 1), sp.Lt(delta, 1), sp.Ge(k, k_sparse.subs(L, L_half)),
+                    sp.Ge(k, count_bound.subs(delta_p, delta / 3))),
+        failure=delta,
+        assumed=((sp.Ge(Z, L_half), delta / 2), (sp.Ge(Z, L), delta / 3)),
         uses=("thm:sparse-whp", "lem:eps-k-tail", "thm:output-error", "lem:partition-lower",
               "lem:count-upper"),
     ),

@@ -16,9 +16,10 @@ import sympy as sp
 
 from . import chance as P
 from . import kernel as K
-from .gaussian import N_eps, N_t, Phi, Phic, Z, bernstein_u, c_trunc
+from .gaussian import N_eps, N_t, Phi, Phic, T_t, Z, bernstein_u, c_trunc
 from .general import PROOFS, general_proof, goals
-from .symbols import beta, delta, delta_p, eps, n, t
+from .kernel import model, part
+from .symbols import beta, delta, delta_p, eps, err, k, n, t, tau, v_max
 
 #: ln(1/delta) > 0: the hypothesis delta < 1 (delta = e^{-ell})
 ell = sp.Symbol("ell", positive=True)
@@ -88,18 +89,67 @@ def _partition_lower():
 )
 def _sparse_whp():
     mdl = _failure(delta)
-    threshold = P.chosen("thm:sparse-whp", t)
+    threshold = P.chosen("thm:sparse-whp", t)  # t = ln(eps L)
     (large_z,) = P.assume("thm:sparse-whp", mdl)
-    count, heavy = P.meaning(N_t), P.meaning(N_eps)
-    tail = _bernstein_count(count.rel.rhs, t, sp.exp(-ell) / 2)
-    # a_j > eps means e^{s_j} > eps Z >= eps L = e^t: every heavy key is above t
-    cut = K.derive(sp.Le(sp.exp(t), eps * Z), eqs=[threshold], ineqs=[(large_z, eps)])
-    fewer = P.compare_sums(sp.Le(heavy.rel.rhs, count.rel.rhs), order=[cut])
-    g_t, g_count = goals("thm:sparse-whp", mdl)
-    bound = K.derive(
-        sp.Le(N_eps, g_count.rhs.args[0]), eqs=[heavy, threshold], ineqs=[(fewer, 1), (tail, 1)]
-    )
+    level = threshold.rel.rhs
+    above = P.score_sum(sp.Piecewise((1, x > level), (0, True)))
+    fewer, tail, heavy = _heavy_at_most(above, level, large_z, sp.exp(-ell) / 2)
+    _, g_count = goals("thm:sparse-whp", mdl)
+    bound = K.derive(sp.Le(N_eps, g_count.rhs.args[0]), eqs=[heavy], ineqs=[(fewer, 1), (tail, 1)])
     return K.conclude("thm:sparse-whp", [threshold, P.count_floor(bound, heavy)], [mdl])
+
+
+def _heavy_at_most(total_above: sp.Sum, level, large_z: K.Fact, failure) -> tuple[K.Fact, K.Fact, K.Fact]:
+    """The two facts behind N_eps <= the count bound at `level` = ln(eps L): every key with a_j > eps is
+    above the level on the event Z >= L (`large_z`), and Bernstein bounds the count above it at
+    `failure`. Returns (N_eps's sum <= the count's, the Bernstein bound, N_eps's meaning)."""
+    heavy = P.meaning(N_eps)
+    tail = _bernstein_count(total_above, level, failure)
+    cut = K.derive(sp.Le(sp.exp(level), eps * Z), ineqs=[(large_z, eps)])
+    fewer = P.compare_sums(sp.Le(heavy.rel.rhs, total_above), order=[cut])
+    return fewer, tail, heavy
+
+
+@general_proof(
+    "thm:error-whp",
+    scope="every n >= 1, 1 <= k <= n, beta > 0, 0 < eps < 1, 0 < delta < 1, real t, every L_2 and L with "
+    "P(Z >= L_2) >= 1 - delta/2 and P(Z >= L) >= 1 - delta/3, k at least the count bounds of the "
+    "hypotheses; values in any normed space",
+    model="top-k S (|S| = k), T the other n - k >= 0 keys; delta = e^{-ell}, ell > 0",
+)
+def _error_whp():
+    mdl = model("top-k S, delta = exp(-ell)", (part("S", k), part("T", n - k, nonempty=False)), {"S"},
+                {delta: sp.exp(-ell)})
+    half_z, third_z = P.assume("thm:error-whp", mdl)
+    _, _, k_heavy, k_count = K.hypothesis("thm:error-whp", mdl)
+    # (eps, k)-sparse on the events Z >= L_2 and a Bernstein count at delta/2 (thm:sparse-whp's argument)
+    level = sp.log(eps * half_z.rel.lhs)  # ln(eps L_2)
+    above = P.score_sum(sp.Piecewise((1, x > level), (0, True)))
+    fewer, tail, heavy = _heavy_at_most(above, level, half_z, sp.exp(-ell) / 2)
+    floor_arg = k_heavy.rel.lhs.args[0]  # k >= floor(count bound): the bound inside the floor
+    counted = K.derive(sp.Le(N_eps, floor_arg), eqs=[heavy], ineqs=[(fewer, 1), (tail, 1)])
+    sparse = K.derive(sp.Le(N_eps, k), ineqs=[(P.count_floor(counted, heavy), 1), (k_heavy, 1)])
+    first, second = K.instance("lem:eps-k-tail", given=[sparse], tau=tau, err=err, eps=eps, k=k, n=n,
+                               v_max=v_max, N_eps=N_eps)
+    # the direct form: N_t <= k (Bernstein at delta/3 and the hypothesis), so every dropped key is at most
+    # t, and the dropped weights are at most T_t (Bernstein at delta/3) over Z >= L (at delta/3)
+    third = sp.exp(-ell) / 3
+    count = P.meaning(N_t).rel.rhs
+    few_above = K.derive(sp.Le(count, k), ineqs=[(_bernstein_count(count, t, third), 1), (k_count, 1)])
+    (low,) = P.dropped_below(mdl, few_above)
+    mass = P.meaning(T_t).rel.rhs
+    ell3 = sp.expand_log(sp.log(1 / third))
+    m2 = P.moment(mass, 2)
+    u = sp.exp(t) * ell3 / 3 + sp.sqrt(sp.exp(2 * t) * ell3**2 / 9 + 2 * n * m2 * ell3)
+    bounded = P.concentration("ax:bernstein", mass, deviation=u, failure=third, lo=0, hi=sp.exp(t))
+    dropped = P.part_of_sum(mdl, "T", mass, low)
+    row = K.unfold(mdl)
+    g1, g2, g3 = goals("thm:error-whp", mdl)
+    low_z = third_z.rel.lhs  # L
+    U = sp.expand_log(g3.rhs * low_z)  # U_t (the goal is tau <= U_t / L), log(3 e^ell) expanded
+    scale = [(dropped, 1 / K.Z), (bounded, 1 / K.Z), (third_z, U / (K.Z * low_z))]
+    direct = K.derive(g3, eqs=[row["tau"]], ineqs=scale)
+    return K.conclude("thm:error-whp", [first, second, direct], [mdl])
 
 
 assert all(rid in PROOFS for rid in ("lem:count-upper", "lem:partition-lower", "thm:sparse-whp"))

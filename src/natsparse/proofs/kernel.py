@@ -897,7 +897,10 @@ def hypothesis(result_id: str, mdl: Model | None = None) -> list[Fact]:
     sizes = mdl.size_subs if mdl else {}
     out = []
     for rel in result.hypotheses:
-        rel = _relation(rel.xreplace(sizes))
+        rel = rel.xreplace(sizes)
+        if rel is sp.true:  # decided once the sizes are in (delta = e^{-ell} < 1)
+            continue
+        rel = _relation(rel)
         event = (f"{OWN_EVENTS[0]}{result.id}: {rel}", sp.Integer(0))
         out.append(_fact(rel, (), mdl, "hypothesis", (result.id,), events=[event]))
     return out
