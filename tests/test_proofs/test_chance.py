@@ -16,7 +16,8 @@ from natsparse.proofs.kernel import ProofError
 from natsparse.proofs.registry import registry
 from natsparse.proofs.symbols import beta, delta, delta_p, eps, n, t
 
-GAUSSIAN = ("lem:count-upper", "lem:partition-lower", "thm:sparse-whp", "thm:error-whp")
+GAUSSIAN = ("lem:count-upper", "lem:partition-lower", "thm:sparse-whp", "thm:error-whp",
+            "thm:polylog-insufficient")
 x, ell = P.x, sp.Symbol("ell", positive=True)
 above_t = P.meaning(N_t).rel.rhs
 p = Phic(t / beta)
@@ -80,7 +81,7 @@ def test_concentration_checks_the_deviation_the_range_and_independence():
     with pytest.raises(ProofError, match="needs terms >= 0"):
         P.concentration("ax:maurer", above_t, deviation=n, failure=sp.exp(-ell), lo=-1)
     with pytest.raises(ProofError, match="not one of"):
-        P.concentration("ax:markov", above_t, deviation=n, failure=sp.exp(-ell))
+        P.concentration("ax:chebyshev", above_t, deviation=n, failure=sp.exp(-ell))
 
 
 def test_compare_sums_is_termwise_and_needs_the_order_of_its_thresholds():
@@ -167,3 +168,21 @@ def test_dropped_below_and_part_of_sum_read_the_count_and_the_level():
         P.part_of_sum(mdl, "S", mass, low)
     with pytest.raises(ProofError, match="not a term >= 0"):
         P.part_of_sum(mdl, "T", P.score_sum(sp.Piecewise((-1, x <= t), (0, True))), low)
+
+
+def test_markov_weaken_and_all_below_check_their_inputs():
+    from natsparse.proofs.gaussian import M
+
+    above = P.score_sum(sp.Piecewise((1, x > M), (0, True)))
+    expected = n * P.moment(above, 1)
+    with pytest.raises(ProofError, match="bound at the deviation"):
+        P.concentration("ax:markov", above, deviation=1, failure=expected / 2)
+    none = P.concentration("ax:markov", above, deviation=1, failure=expected)
+    assert none.rel == sp.Lt(above, 1) and none.failure == expected
+    with pytest.raises(ProofError, match="not a sure bound"):
+        P.weaken(none, K.decide(sp.Le(M, M + 1, evaluate=False)))
+    mdl = K.model("all", (K.part("A", n),), {"A"}, {})
+    (low,) = P.all_below(mdl, none)
+    assert low.rel == sp.Le(sp.IndexedBase("s", real=True)[mdl.part("A").index], M)
+    with pytest.raises(ProofError, match="are not 1..n"):
+        P.all_below(K.model("half", (K.part("A", n - 1),), {"A"}, {}), none)

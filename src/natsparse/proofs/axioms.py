@@ -34,7 +34,7 @@ lo, hi = sp.symbols("lo hi", real=True)
 RULES = {"ax:relabel": "unfold", "ax:topk-order": "order", "ax:max-bound": "maximum, maximum_at_most",
          "ax:prob-distances": "distances", "ax:gaussian-expectation": "meaning, concentration",
          "ax:union-bound": "conclude", "ax:bernstein": "concentration", "ax:hoeffding": "concentration",
-         "ax:maurer": "concentration"}
+         "ax:maurer": "concentration", "ax:markov": "concentration"}
 
 AXIOMS = [
     Result(
@@ -147,6 +147,24 @@ AXIOMS = [
         hypotheses=(sp.Lt(lo, hi),),
         notes="Hoeffding (1963), J. Amer. Statist. Assoc. 58, thm. 2; Boucheron, Lugosi and Massart, "
               "thm. 2.8.",
+    ),
+    Result(
+        "ax:markov", "axiom", "Markov's inequality",
+        "For X >= 0 and a > 0: P(X >= a) <= E X / a.",
+        r"\Pr(X\ge a)\le \frac{\mathbb E X}{a}\quad(X\ge0,\ a>0)",
+        ("companion",),
+        formula=sp.Le(P_dev, ES / u),
+        notes="Billingsley, Probability and Measure, 3rd ed., eq. (21.11).",
+    ),
+    Result(
+        "ax:gaussian-tail", "axiom", "The Gaussian tail (Chernoff)",
+        "For x >= 0, 1 - Phi(x) = erfc(x / sqrt 2) / 2 <= exp(-x^2 / 2).",
+        r"\bar\Phi(x) \le e^{-x^2/2}\quad(x\ge0)",
+        ("companion",),
+        formula=sp.Le(sp.erfc(x / sp.sqrt(2)) / 2, sp.exp(-x**2 / 2)),
+        hypotheses=(sp.Ge(x, 0),),
+        notes="The Chernoff bound with the normal moment generating function e^{lambda^2/2} at lambda = x "
+              "(e.g. Vershynin, High-Dimensional Probability, prop. 2.1.2 and sec. 2.3).",
     ),
     Result(
         "ax:maurer", "axiom", "Maurer's lower tail for nonnegative sums",

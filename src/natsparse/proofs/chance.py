@@ -47,7 +47,7 @@ x = sp.Symbol("x", real=True)
 y = sp.Symbol("y", positive=True)
 #: the symbols a function of the score may depend on: parameters, never a random quantity (L and L_2
 #: are numbers fixed before sampling: lower bounds on Z, not Z)
-PARAMETERS = frozenset(sp.symbols("t c M", real=True)) | {*sp.symbols("L L_2", positive=True), beta, eps, n}
+PARAMETERS = frozenset(sp.symbols("t c M", real=True)) | {*sp.symbols("L L_2 M", positive=True), beta, eps, n}
 #: the symbols a statement may choose (a threshold t, a level M)
 CHOSEN = frozenset(sp.symbols("t M", real=True)) | {sp.Symbol("M", positive=True)}
 _GAUSS = ("gaussian-model", "ax:gaussian-expectation")
@@ -243,15 +243,16 @@ def _moment(branches, chain, power: int) -> sp.Expr:
     return sp.simplify(total).xreplace({v: sp.log(theta) for theta, v in levels.items()})
 
 
-LAWS = ("ax:bernstein", "ax:hoeffding", "ax:maurer")
+LAWS = ("ax:bernstein", "ax:hoeffding", "ax:maurer", "ax:markov")
 
 
 def concentration(law: str, total, *, deviation, failure, lo=0, hi=None) -> Fact:
     """An instance of `law` for the sum `total` of g(s_j) over the keys (independent terms: the scores are
     i.i.d. N(0, beta^2) and g depends on parameters only), every term in [lo, hi] (hi None: unbounded,
-    for ax:maurer only). Upper tail (ax:bernstein): total <= n E g + deviation; lower tails
-    (ax:hoeffding, ax:maurer): n E g - deviation <= total; the fact fails with probability <= failure,
-    which the axiom's bound at `deviation` must not exceed (decided)."""
+    for ax:maurer and ax:markov only). Upper tail (ax:bernstein): total <= n E g + deviation; lower tails
+    (ax:hoeffding, ax:maurer): n E g - deviation <= total; ax:markov (terms >= 0): total < deviation;
+    the fact fails with probability <= failure, which the axiom's bound at `deviation` must not exceed
+    (decided)."""
     got = _inputs("concentration", law=law, total=total, deviation=deviation, failure=failure, lo=lo, hi=hi)
     if got is DROP:
         return K._dropped("concentration")
@@ -287,10 +288,14 @@ def concentration(law: str, total, *, deviation, failure, lo=0, hi=None) -> Fact
         _need(hi is not None and proves_sign(hi - lo, strict=True), "concentration: ax:hoeffding: lo < hi")
         ok = proves_sign(sp.expand(2 * u**2 - ell * n * (hi - lo) ** 2))
         rel = sp.Le(n * m1 - u, total)
-    else:
+    elif law == "ax:maurer":
         _need(proves_sign(lo), "concentration: ax:maurer needs terms >= 0")
         ok = proves_sign(sp.expand(u**2 - 2 * ell * n * _moment(branches, chain, 2)))
         rel = sp.Le(n * m1 - u, total)
+    else:
+        _need(proves_sign(lo) and proves_sign(u, strict=True), "concentration: ax:markov: terms >= 0, a > 0")
+        ok = proves_sign(fail - n * m1 / u)
+        rel = sp.Lt(total, u)
     _need(ok, f"concentration: {law}'s bound at the deviation {u} is not decided <= {fail}")
     event = (f"{law}: {rel}", fail)
     return _fact(rel, (), None, "concentration", (law, *_GAUSS, "ax:exp-monotone"), events=[event])
@@ -318,9 +323,10 @@ def assume(result_id: str, mdl: K.Model | None = None) -> list[Fact]:
     return out
 
 
-def chosen(result_id: str, symbol: sp.Symbol) -> Fact:
+def chosen(result_id: str, symbol: sp.Symbol, mdl: K.Model | None = None) -> Fact:
     """The threshold or level `symbol` (t, M) as the statement of `result_id` chooses it: the equation
-    symbol = value of its registry formula (the other relations are claimed for that value)."""
+    symbol = value of its registry formula, read with the sizes of `mdl` (the other relations are claimed
+    for that value)."""
     got = _inputs("chosen", result_id=result_id, symbol=symbol)
     if got is DROP:
         return K._dropped("chosen")
@@ -330,7 +336,7 @@ def chosen(result_id: str, symbol: sp.Symbol) -> Fact:
     _need(bool(rels), f"chosen: {result_id} has no formula")
     eqs = [r for r in rels if isinstance(r, sp.Eq) and r.lhs == symbol]
     _need(len(eqs) == 1, f"chosen: {result_id} does not choose {symbol}")
-    return _fact(eqs[0], (), None, "chosen", (result_id,))
+    return _fact(eqs[0].xreplace(mdl.size_subs if mdl else {}), (), mdl, "chosen", (result_id,))
 
 
 def count_floor(fact: Fact, count: Fact) -> Fact:
@@ -412,3 +418,44 @@ def part_of_sum(mdl: K.Model, name: str, total: sp.Sum, member: Fact) -> Fact:
         sp.Le(K.psum((p,), value), total), (), mdl, "part_of_sum",
         ("ax:relabel", "sum-split", "sum-monotone"), events=_events([member]),
     )
+
+
+def weaken(fact: Fact, bound: Fact) -> Fact:
+    """A larger failure bound for a fact's one event: from `bound`, a sure fact p <= q with p the event's
+    bound, the same relation on the same event, now said to fail with probability <= q."""
+    got = _inputs("weaken", fact=fact, bound=bound)
+    if got is DROP:
+        return K._dropped("weaken")
+    fact, bound = got["fact"], got["bound"]
+    _need(len(fact.events) == 1, "weaken: a fact with exactly one event")
+    ((name, p),) = fact.events
+    _need(
+        not bound.events and isinstance(bound.rel, sp.Le) and is_zero(bound.rel.lhs - p),
+        f"weaken: {bound.rel} is not a sure bound on the failure {p}",
+    )
+    raised = [(name, bound.rel.rhs)]
+    return _fact(fact.rel, fact.over, fact.model, "weaken", ("ax:union-bound",), events=raised)
+
+
+def all_below(mdl: K.Model, fact: Fact) -> list[Fact]:
+    """From `fact`, the count of scores above a level theta is < 1 (a count: then 0), every key of the
+    model (a partition of 1..n) has s_j <= theta. The facts hold where `fact` does."""
+    got = _inputs("all_below", mdl=mdl, fact=fact)
+    if got is DROP:
+        return [K._dropped("all_below")]
+    mdl, fact = got["mdl"], got["fact"]
+    _need(isinstance(fact.rel, sp.Lt) and fact.rel.rhs == 1 and isinstance(fact.rel.lhs, sp.Sum)
+          and not fact.over, "all_below: not a count < 1")
+    _need(is_zero(sum(p.count for p in mdl.parts) - n), f"all_below: the parts of {mdl.name} are not 1..n")
+    branches, thresholds = _branches(_term(fact.rel.lhs))
+    _need(len(thresholds) == 1, "all_below: not the count above one level")
+    (theta,) = thresholds
+    _need(
+        _value_on(branches, theta, None, [theta]) == 1 and _value_on(branches, None, theta, [theta]) == 0,
+        "all_below: not the count of scores above a level",
+    )
+    return [
+        _fact(sp.Le(s[p.index], sp.log(theta)), () if p.single else (p.name,), mdl, "all_below",
+              ("integer count", "sum-split", "ax:exp-monotone"), events=fact.events)
+        for p in mdl.parts
+    ]

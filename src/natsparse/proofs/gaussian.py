@@ -41,7 +41,7 @@ T_t = sp.Symbol("T_t", nonnegative=True)                 # sum_j e^{s_j} 1{s_j <
 M = sp.Symbol("M", positive=True)                        # the high-probability max score
 frac = sp.Symbol("f_eps", positive=True)                 # limiting fraction k_eps / n
 k_exp = sp.Symbol("kappa", real=True)                    # lim log k / log n (the window's exponent)
-w_exp = sp.Symbol("mu", real=True)                       # lim -log(max_j a_j) / log n (weight decay)
+w_exp = sp.Symbol("mu", real=True)                       # decay exponent of the bound e^M / E Z on max_j a_j
 WTx, W_op, x_norm = sp.symbols("|W^Tx| |W|_op |x|", positive=True)
 E_es, E_es_above, E_e2s, share_above, count_above = sp.symbols(
     "E[e^s] E[e^s1{s>t}] E[e^2s] share_t count_t", positive=True)
@@ -223,13 +223,16 @@ GAUSSIAN = [
     ),
     Result(
         "thm:polylog-insufficient", "theorem", "Polylog windows do not suffice",
-        "Same regime: w.p. >= 1 - delta, max_j a_j <= e^M / L with M = beta sqrt(2 ln(n/delta')), so "
-        "tau_k >= 1 - k n^{-(1-sqrt(gamma))^2 + o(1)}; any k = n^{o(1)} has tau_k -> 1.",
+        "Same regime: w.p. >= 1 - 2 delta' (L with P(Z >= L) >= 1 - delta'), max_j a_j <= e^M / L with "
+        "M = beta sqrt(2 ln(n/delta')), so tau_k >= 1 - k e^M / L; the bound e^M / E Z decays like "
+        "n^{-(1-sqrt(gamma))^2} (exponent mu), so any k = n^{o(1)} has tau_k -> 1.",
         r"\tau_k \ge 1 - k\,e^{M}/L \approx 1 - k\,n^{-(1-\sqrt\gamma)^2}",
         ("paper",),
         formula=sp.Tuple(sp.Eq(M, M_max), sp.Le(a_max, sp.exp(M) / L),
                          sp.Ge(tau, 1 - k * sp.exp(M) / L), sp.Eq(w_exp, (1 - sp.sqrt(gamma))**2)),
         hypotheses=(regime, sp.Lt(gamma, 1), sp.Lt(delta_p, 1)),
+        failure=2 * delta_p,
+        assumed=((sp.Ge(Z, L), delta_p),),
         uses=("lem:max-weight", "lem:partition-lower", "lem:worst-case-error"),
     ),
     Result(

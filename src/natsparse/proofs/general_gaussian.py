@@ -153,3 +153,45 @@ def _error_whp():
 
 
 assert all(rid in PROOFS for rid in ("lem:count-upper", "lem:partition-lower", "thm:sparse-whp"))
+
+
+@general_proof(
+    "thm:polylog-insufficient",
+    scope="every n >= 1, beta > 0, 1 <= k <= n, 0 < delta' < 1 and every L with P(Z >= L) >= 1 - delta' "
+    "(the first three relations); the exponent in the regime beta^2 = 2 gamma ln n, 0 <= gamma < 1",
+    model="one part A of all n keys",
+)
+def _polylog_insufficient():
+    from .gaussian import M, w_exp
+    from .symbols import a, a_max
+
+    keys = part("A", n)
+    mdl = model("all keys", (keys,), {"A"}, {})
+    level = P.chosen("thm:polylog-insufficient", M)  # M = beta sqrt(2 ln(n/delta'))
+    (large_z,) = P.assume("thm:polylog-insufficient")
+    # no score above M: Markov on the count above M, and the Gaussian tail at M / beta
+    above = P.score_sum(sp.Piecewise((1, x > M), (0, True)))
+    expected = n * P.moment(above, 1)
+    none = P.concentration("ax:markov", above, deviation=1, failure=expected)
+    (tail,) = K.instance("ax:gaussian-tail", x=M / beta)
+    small = K.derive(sp.Le(expected, delta_p), eqs=[level], ineqs=[(tail, n)])
+    (low,) = P.all_below(mdl, P.weaken(none, small))
+    row = K.unfold(mdl)
+    member = K.derive(sp.Le(sp.log(keys.w), M), eqs=[row["s:A"]], ineqs=[(low, 1)], over=("A",))
+    (grows,) = K.instance("ax:exp-monotone", over=("A",), given=[member], x=sp.log(keys.w), y=M)
+    weight = K.derive(
+        sp.Le(a[keys.index], sp.exp(M) / large_z.rel.lhs),
+        eqs=[row["a:A"]],
+        ineqs=[(grows, 1 / K.Z), (large_z, sp.exp(M) / (K.Z * large_z.rel.lhs))],
+        over=("A",),
+    )
+    g_m, g_max, g_tau, g_exp = goals("thm:polylog-insufficient")
+    heaviest = K.maximum_at_most(a_max, mdl, (keys,), weight)
+    (kept_most,) = K.instance("lem:max-weight", tau=tau, k=k, a_max=a_max)
+    facts = [
+        level,
+        K.derive(g_max, ineqs=[(heaviest, 1)]),
+        K.derive(g_tau, ineqs=[(kept_most, 1), (heaviest, k)]),
+        K.derive(g_exp, eqs=[K.meaning(w_exp)]),
+    ]
+    return K.conclude("thm:polylog-insufficient", facts, [mdl])

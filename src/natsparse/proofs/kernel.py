@@ -592,10 +592,11 @@ def maximum_at_most(symbol: sp.Symbol, mdl: Model, parts: tuple[Part, ...], boun
 
 def _meanings() -> dict[sp.Symbol, tuple[sp.Expr, tuple[str, ...]]]:
     """The named quantities and their definitions, with what each cites (THEORY.md's notation)."""
-    from .gaussian import E_e2s, E_es, E_es_above, Phi_inv, Phic, count_above, d_frac, share_above
-    from .symbols import beta, n, t
+    from .gaussian import E_e2s, E_es, E_es_above, Phi_inv, Phic, count_above, d_frac, share_above, w_exp
+    from .symbols import beta, delta_p, gamma, n, t
 
     x = sp.Symbol("x", real=True)
+    ell = sp.Symbol("ell_n", positive=True)
     density = sp.exp(-(x**2) / (2 * beta**2)) / (beta * sp.sqrt(2 * sp.pi))
     gauss = ("ax:gaussian-expectation",)
     return {
@@ -607,6 +608,10 @@ def _meanings() -> dict[sp.Symbol, tuple[sp.Expr, tuple[str, ...]]]:
         share_above: (E_es_above / E_es, ("notation",)),
         count_above: (n * sp.Integral(density, (x, t, sp.oo)), gauss),
         d_frac: (sp.Derivative(Phic(beta + Phi_inv(sp.Symbol("eps", positive=True))), beta), ("notation",)),
+        # the decay exponent of the bound e^M / E Z on max_j a_j in the regime beta^2 = 2 gamma ln n:
+        # lim ln(E Z e^{-M}) / ln n: ln n = ell -> oo, E Z = n e^{beta^2/2}, M = beta sqrt(2 ln(n/delta'))
+        w_exp: (sp.Limit((ell + gamma * ell - sp.sqrt(2 * gamma * ell) * sp.sqrt(2 * (ell - sp.log(delta_p))))
+                         / ell, ell, sp.oo), ("notation",)),
     }
 
 
@@ -792,7 +797,7 @@ def derive(
         for _ in range(20):
             y = _canonical(x.xreplace(subs))
             if y == x:
-                return _evaluated(y) if y.has(sp.Integral, sp.Derivative) else y
+                return _evaluated(y) if y.has(sp.Integral, sp.Derivative, sp.Limit) else y
             x = y
         raise ProofError("derive: the equations do not terminate")
 
