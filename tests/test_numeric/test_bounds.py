@@ -76,6 +76,9 @@ def test_every_parameter_has_a_meaning_and_a_domain():
     ("lem:gap-bound", {"n": 3, "k": 3, "Delta": 1, "s_k1": 0, "LSE": 1}, r"needs k < n, which fails at k"),
     ("lem:eps-k-tail", {"n": 10, "k": 3, "eps": -1, "v_max": 1}, r"eps must be > 0, got -1"),
     ("lem:eps-k-tail", {"n": 10, "k": 3, "eps": True, "v_max": 1}, r"eps must be a number"),
+    # an mpf keeps its sign (once mpf(-1) was read as +1 and passed the check)
+    ("lem:gap-bound", {"n": 3, "k": 1, "Delta": mpmath.mpf(-1), "s_k1": 0, "LSE": 1}, r"Delta must be >= 0"),
+    ("lem:eps-k-tail", {"n": 10, "k": 3, "eps": mpmath.mpf("-0.75"), "v_max": 1}, r"eps must be > 0"),
 ])
 def test_check_parameters_names_the_parameter(rid, params, message):
     """Every hypothesis and assumption is enforced before anything is computed: no result for

@@ -273,8 +273,8 @@ def _exact(value, label: str) -> sp.Rational:
             x = mpmath.mpf(_plain(value))
             if not mpmath.isfinite(x):
                 raise ValueError
-            man, exp = x.man_exp
-            out = sp.Integer(man) * sp.Integer(2) ** exp
+            man, exp = x.man_exp  # the magnitude: man_exp drops the sign of x
+            out = (-1 if x < 0 else 1) * sp.Integer(man) * sp.Integer(2) ** exp
     except (ValueError, TypeError):
         raise ValueError(f"{label} must be a finite number, got {value!r}") from None
     if not out.is_finite:
