@@ -1,5 +1,5 @@
-"""natsparse.cli_common: numbers as numbers in JSON (also beyond float64), balls with their true
-radius, argument types that name the expected form, and --json's two targets."""
+"""natsparse.cli.common and natsparse.cli.output: numbers as numbers in JSON (also beyond float64),
+balls with their true radius, argument types that name the expected form, and --json's two targets."""
 
 import argparse
 import decimal
@@ -9,20 +9,21 @@ import mpmath
 import pytest
 from flint import arb, ctx
 
-from natsparse import cli_common as cc
+from natsparse.cli import common as cc
+from natsparse.cli import output
 
 
 def test_json_numbers_are_numbers_even_beyond_float64():
     with mpmath.workdps(50):
         report = {"tiny": mpmath.mpf("3.4064516e-4343"), "third": mpmath.mpf(1) / 3, "k": 3,
                   "inf": mpmath.inf, "nan": float("nan"), "flag": True, "t": (1, 2)}
-        text = cc.dumps(report)
+        text = output.dumps(report)
     back = json.loads(text, parse_float=decimal.Decimal)
     assert back["tiny"] == decimal.Decimal("3.4064516e-4343")       # once printed 0.0 or a string
     assert back["third"] == decimal.Decimal("0.33333333333333333")  # 17 digits, a number
     assert back["k"] == 3 and back["inf"] is None and back["nan"] is None and back["t"] == [1, 2]
     with pytest.raises(TypeError, match="cannot write a object into JSON"):
-        cc.dumps({"x": object()})
+        output.dumps({"x": object()})
 
 
 def test_balls_show_their_true_radius():
@@ -30,8 +31,8 @@ def test_balls_show_their_true_radius():
     old, ctx.prec = ctx.prec, 200
     try:
         ball = arb(1) / 3
-        shown = cc.number(ball, 10)
-        dumped = json.loads(cc.dumps({"b": ball}))["b"]
+        shown = output.number(ball, 10)
+        dumped = json.loads(output.dumps({"b": ball}))["b"]
     finally:
         ctx.prec = old
     mid, rad = shown.split(" ± ")
@@ -64,9 +65,9 @@ def test_parse_errors_are_one_usage_error():
 
 
 def test_emit_json_to_stdout_or_a_file(tmp_path, capsys):
-    assert cc.emit_json(argparse.Namespace(json=None), {"a": 1}) is False
-    assert cc.emit_json(argparse.Namespace(json="-"), {"a": 1}) is True
+    assert output.emit_json(argparse.Namespace(json=None), {"a": 1}) is False
+    assert output.emit_json(argparse.Namespace(json="-"), {"a": 1}) is True
     assert json.loads(capsys.readouterr().out) == {"a": 1}
-    target = tmp_path / "new" / "r.json"
-    assert cc.emit_json(argparse.Namespace(json=str(target)), {"a": 2}) is False
+    target = tmp_path / "r.json"
+    assert output.emit_json(argparse.Namespace(json=str(target)), {"a": 2}) is False
     assert json.loads(target.read_text()) == {"a": 2} and capsys.readouterr().out == ""

@@ -1,4 +1,4 @@
-"""natsparse.cli_real: `real-model --model smollm2` end to end at CI size, and bad input (one line, exit 2).
+"""natsparse.cli.real: `real-model --model smollm2` end to end at CI size, and bad input (one line, exit 2).
 
 The CI-sized study (law at n = 64 and 128, two windows; perplexity at n = 64, one window, for a fixed
 window, ceil(ln n), the fitted ceil(alpha n^C) and one mass target, every row audited) runs once, with
@@ -13,6 +13,7 @@ import json
 import pytest
 
 from natsparse.cli import main
+from natsparse.cli.schemas import validate
 
 pytest.importorskip("transformers")
 pytest.importorskip("gguf")
@@ -46,6 +47,7 @@ def report(run_once):
 
 
 def test_ci_sized_study(report):
+    validate("real-model", report)
     law, inf = report["law"], report["inference"]
     assert law["lengths"] == [64, 128] and law["windows"] == 2 and len(law["by_layer"]) == 30
     assert len(law["heads"]) == 30 * 9
@@ -76,13 +78,27 @@ def test_json_to_a_file_keeps_the_tables(run_once):
     (["--model", "smollm2", "--eta", "1.5"], "--eta: expected a real number in (0, 1), got '1.5'"),
     (["--model", "smollm2", "--alpha", "-1", "--C", "0.5"], "--alpha: expected a real number > 0, got '-1'"),
     (["--model", "smollm2", "--alpha", "1"], "--alpha and --C go together"),
-    (["--model", "smollm2", "--lengths", "64", "16384"], "--lengths must be integers in [34, 8192] "
-                                                         "(the model's context), got [64, 16384]"),
+    (["--model", "smollm2", "--lengths", "64", "16384"],
+     "--lengths must be at least two distinct integers (to fit C), each in [34, 8192] (the model's context), "
+     "got [64, 16384]"),
     (["--model", "minilm", "--eta", "0.1"], "are for --model smollm2"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
     code, out, err = run(capsys, "real-model", *argv, "--no-progress")
     assert code == 2 and out == "" and message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_lengths_refused_before_the_model_loads(capsys, monkeypatch):
+    """`--lengths 100000` was refused only after a 58 s model load: now the context is read from the
+    GGUF file first, and the model never loads."""
+    from natsparse.experiments import real_decoder
+
+    def load():
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(real_decoder, "load", load)
+    code, _, err = run(capsys, "real-model", "--model", "smollm2", "--lengths", "100000", "--no-progress")
+    assert code == 2 and "--lengths must be at least two distinct integers" in err and "8192" in err
 
 
 def test_text_too_short_for_the_windows(capsys, tmp_path):

@@ -1,12 +1,12 @@
-"""natsparse.cli_simulate: the `simulate` subcommand, JSON (stdout or a file) and tables, bad input."""
+"""natsparse.cli.simulate: the `simulate` subcommand, JSON (stdout or a file) and tables, bad input."""
 
 import json
 
 import pytest
 
-from natsparse import cli_simulate
 from natsparse.cli import main
-from natsparse.cli_common import Parser
+from natsparse.cli import simulate as cli_simulate
+from natsparse.cli.common import Parser
 from natsparse.numeric import gaussian
 
 
@@ -27,12 +27,13 @@ def test_json_report(capsys):
     (sp,) = rep["sparsity"]
     assert sp["quantile"] <= sp["k_bound"] and sp["failures"] == 0
     assert {r["k"] for r in rep["tail"]} == {16, 64}
-    assert "count[a>0.01]" in rep["statistics"] and "tau[16]" in rep["statistics"]
+    assert rep["statistics"]["count_a_0_01"]["name"] == "count[a>0.01]" and "tau_16" in rep["statistics"]
 
 
 def test_table_report(capsys):
     code, out = _run("simulate --n 128 --beta 1 --eps 1e-2 --trials 500 --no-progress".split(), capsys)
     assert code == 0 and "thm:sparse-whp" in out and "count[a>0.01]" in out
+    assert " std " in out and " sd " not in out                      # one name, as in the JSON
 
 
 def test_json_to_a_file_keeps_the_tables(tmp_path, capsys):

@@ -8,39 +8,89 @@
 DIR after an interruption); `eval` evaluates a trained run; `experiment` trains and evaluates the default
 set of runs (lambda = 0, 0.1, 0.3, 1 at k = 8, and lambda = 0.3 with k = ceil(n^0.5)) and writes the
 JSON report the book shows. `--json` prints the evaluation (or the report) as JSON instead of the
-tables, `--json PATH` writes it to PATH (natsparse.cli_common's convention, on all three).
-Building the parser imports nothing heavy; torch, the experiments and
-rich load when a command runs.
+tables, `--json PATH` writes it to PATH (natsparse.cli.output's convention, on all three).
+
+Every option is checked before training starts (the model's shape, the window, the text against the
+context); a checkpoint that cannot be used (`CheckpointError`) is bad input. Building the parser
+imports nothing heavy; torch, the experiments and rich load when a command runs.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import shlex
 import sys
+import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from natsparse import cli_common as cc
+from natsparse.cli import common as cc
+from natsparse.cli import output
 
 if TYPE_CHECKING:
     from rich.table import Table
 
 
 def _config(args):
+    """The run's TrainConfig, its options checked first."""
     from natsparse.experiments.tiny_gpt import GPTConfig
     from natsparse.experiments.training import TrainConfig
 
+    if args.width % args.heads:
+        raise cc.UsageError(f"condense train: --width must be a multiple of --heads, got --width "
+                            f"{args.width} and --heads {args.heads}")
+    if (args.alpha is None) != (args.exponent is None):
+        raise cc.UsageError("condense train: --alpha and --exponent go together "
+                            "(k = ceil(alpha n^exponent)): give both or neither")
+    if args.k > args.context:
+        raise cc.UsageError(f"condense train: --k must be at most --context = {args.context}, got {args.k}")
     model = GPTConfig(context=args.context, layers=args.layers, heads=args.heads, width=args.width)
     return TrainConfig(lam=args.lam, k=args.k, alpha=args.alpha, exponent=args.exponent, steps=args.steps,
                        batch=args.batch, lr=args.lr, seed=args.seed, model=model)
 
 
-def _corpus(files):
+def _corpus(files, context: int | None = None):
+    """The corpus of --text (default: the pydoc topics); each split must hold two windows of `context`."""
     from natsparse.experiments.corpus import load_corpus
 
-    return load_corpus(files or None)
+    for f in files or ():
+        if not Path(f).is_file():
+            raise cc.UsageError(f"--text must name readable text files, got {f!r}")
+    corpus = load_corpus(files or None)
+    for name in ("train", "val") if context is not None else ():
+        have = len(getattr(corpus, name))
+        if have < context + 2:
+            raise cc.UsageError(f"--text: the {name} split of the text has {have} bytes, fewer than the "
+                                f"{context + 2} that --context {context} needs; give a longer text or a "
+                                "smaller --context")
+    return corpus
+
+
+@contextmanager
+def _checkpoints():
+    """A checkpoint that cannot be used (unreadable, of another run or format) is bad input."""
+    from natsparse.experiments.training import CheckpointError
+
+    try:
+        yield
+    except CheckpointError as exc:
+        raise cc.UsageError(str(exc)) from None
+
+
+def _checkpoint_file(run: str) -> Path:
+    """The checkpoint of `run` (a run folder or a checkpoint file), which must be a PyTorch file."""
+    from natsparse.experiments.training import CHECKPOINT
+
+    path = Path(run)
+    path = path / CHECKPOINT if path.is_dir() else path
+    if not path.is_file():
+        raise cc.UsageError(f"condense eval: no checkpoint at {path} (give a run folder of natsparse "
+                            "condense train, or its checkpoint.pt)")
+    if not zipfile.is_zipfile(path):
+        raise cc.UsageError(f"condense eval: {path} is not a checkpoint written by natsparse condense "
+                            "train (not a PyTorch file: corrupted, partially written or another file)")
+    return path
 
 
 def _eval_table(ev: dict, title: str) -> Table:
@@ -66,24 +116,18 @@ def _print_eval(ev: dict, name: str) -> None:
     con.print(_eval_table(ev, f"per layer (k_eps at eps={ev['eps']})"))
 
 
-def _interrupted(exc: KeyboardInterrupt) -> int:
-    print(f"natsparse: {exc or 'interrupted'}", file=sys.stderr)
-    return 130  # the shell's status for SIGINT
-
-
 def cmd_train(args) -> int:
     """Train (or resume) one run, then evaluate it."""
     from natsparse.experiments.training import evaluate, load_model, train
 
-    cfg, corpus = _config(args), _corpus(args.text)
-    try:
-        log = train(cfg, args.out, corpus, progress=args.progress)
-    except KeyboardInterrupt as exc:
-        return _interrupted(exc)
+    cfg = _config(args)
+    corpus = _corpus(args.text, cfg.model.context)
+    with _checkpoints():
+        log = train(cfg, args.out, corpus, progress=cc.wants_progress(args))
     model, _, _ = load_model(args.out)
     ev = evaluate(model, cfg, corpus)
     Path(args.out, "eval.json").write_text(json.dumps(ev, indent=1) + "\n")
-    if not cc.emit_json(args, ev):
+    if not output.emit_json(args, ev):
         _print_eval(ev, f"{args.out} ({log['seconds']:.0f} s of training)")
     return 0
 
@@ -92,9 +136,11 @@ def cmd_eval(args) -> int:
     """Evaluate a trained run folder or checkpoint."""
     from natsparse.experiments.training import evaluate, load_model
 
-    model, cfg, _ = load_model(args.run)
-    ev = evaluate(model, cfg, _corpus(args.text))
-    if not cc.emit_json(args, ev):
+    path = _checkpoint_file(args.run)
+    with _checkpoints():
+        model, cfg, _ = load_model(path)
+    ev = evaluate(model, cfg, _corpus(args.text, cfg.model.context))
+    if not output.emit_json(args, ev):
         _print_eval(ev, str(args.run))
     return 0
 
@@ -105,16 +151,17 @@ def cmd_experiment(args) -> int:
     from rich.table import Table
 
     from natsparse.experiments.condensation import QUICK_BASE, run_experiment
+    from natsparse.experiments.training import TrainConfig
 
     command = "natsparse " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    try:
-        report = run_experiment(args.runs, base=QUICK_BASE if args.quick else None, corpus=_corpus(args.text),
+    base = QUICK_BASE if args.quick else TrainConfig()
+    corpus = _corpus(args.text, base.model.context)
+    with _checkpoints():
+        report = run_experiment(args.runs, base=base, corpus=corpus,
                                 json_path=None if args.json == "-" else args.json, command=command,
-                                progress=args.progress and args.json != "-")
-    except KeyboardInterrupt as exc:
-        return _interrupted(exc)
-    if args.json == "-":
-        cc.emit_json(args, report)
+                                progress=cc.wants_progress(args))
+    if args.json == "-":                # a PATH was written by run_experiment
+        output.emit_json(args, report)
         return 0
     t = Table(title=f"exp:condensation ({report['corpus']})")
     t.add_column("run", no_wrap=True, min_width=max(len(r["name"]) for r in report["runs"]))
@@ -173,5 +220,4 @@ def add_parsers(subparsers) -> None:
         s.add_argument("--text", nargs="+", metavar="FILE",
                        help="UTF-8 text files to train/evaluate on (default: pydoc_data.topics)")
     for s in (t, x):
-        s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
-                       help="show a progress bar (default on)")
+        cc.add_progress(s)

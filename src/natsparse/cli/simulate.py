@@ -2,19 +2,19 @@
 
     natsparse simulate --n 4096 --beta 2 --eps 1e-3 --k 16 64 --trials 100000 [--json [PATH]] [--seed 0]
 
-Prints, per statistic, mean / sd / min / max over the rows; for each eps the count
-#{a_j > eps} against the k of thm:sparse-whp at --delta (its empirical 1 - delta quantile,
-the failure frequency and a 95% Clopper–Pearson interval); for each k the tail mass tau_k
-against the direct bound of thm:error-whp.
+Prints, per statistic, mean / std / min / max over the rows (keyed in JSON by `output.key` of its
+name: `tau_16` for tau[16], the tail mass at k = 16; an integer statistic's min and max are
+integers); for each eps the count #{a_j > eps} against the k of thm:sparse-whp at --delta (its
+empirical 1 - delta quantile, the failure frequency and a 95% Clopper–Pearson interval); for each
+k the tail mass tau_k against the direct bound of thm:error-whp.
 
 Building the parser imports nothing heavy; torch, scipy and rich load when the command runs.
 """
 
 from __future__ import annotations
 
-import argparse
-
-from natsparse import cli_common as cc
+from natsparse.cli import common as cc
+from natsparse.cli import output
 
 #: what --delta defaults to, stated in its help: `numeric.gaussian.DEFAULT_DELTA`, which the command
 #: uses when --delta is not given (a test holds the two equal)
@@ -25,19 +25,17 @@ def _experiment(args) -> dict:
     """Run the simulation and gather the rows of the report."""
     from natsparse.numeric import gaussian, montecarlo, stats
 
-    delta = gaussian.DEFAULT_DELTA if args.delta is None else args.delta
-    n = gaussian.as_n(args.n)
+    n, delta = args.n, gaussian.DEFAULT_DELTA if args.delta is None else args.delta
     too_big = [k for k in args.k or () if k > n]
     if too_big:
         raise cc.UsageError(f"simulate: --k must be at most --n = {n}, got {too_big[0]}")
-    eps = tuple(args.eps or ())
-    ks = tuple(gaussian.as_k_of(k, n) for k in (args.k or ()))
+    eps, ks = tuple(args.eps or ()), tuple(args.k or ())
     above = {montecarlo.tau_name(k): float(gaussian.tail_bound_direct(n, args.beta, k, delta)["tau"])
              for k in ks}
     summ = montecarlo.simulate(n, args.beta, args.trials, k=ks, eps=eps, seed=args.seed,
-                               above=above, progress=args.progress)
+                               above=above, progress=cc.wants_progress(args))
     report = {"n": n, "beta": args.beta, "trials": summ.trials, "seed": args.seed, "delta": delta,
-              "statistics": summ.as_dict()["moments"], "sparsity": [], "tail": []}
+              "statistics": _statistics(summ), "sparsity": [], "tail": []}
     for e in eps:
         bound = gaussian.sparse_whp(n, args.beta, e, delta)
         name = montecarlo.count_eps_name(e)
@@ -56,6 +54,16 @@ def _experiment(args) -> dict:
     return report
 
 
+def _statistics(summ) -> dict:
+    """{key: {name, mean, std, min, max}} of each statistic; an integer one's min and max as integers."""
+    out = {}
+    for name, m in summ.as_dict()["moments"].items():
+        whole = int if name in summ.hist else float
+        out[output.key(name)] = {"name": name, "mean": m["mean"], "std": m["std"], "min": whole(m["min"]),
+                                 "max": whole(m["max"])}
+    return out
+
+
 def _print(report: dict) -> None:
     from rich.console import Console
     from rich.markup import escape
@@ -65,10 +73,10 @@ def _print(report: dict) -> None:
     head = (f"n={report['n']}, beta={report['beta']:g}, {report['trials']} rows, "
             f"seed {report['seed']}, delta={report['delta']:g}")
     t = Table(title=f"Gaussian model: {head}")
-    for col in ("statistic", "mean", "sd", "min", "max"):
+    for col in ("statistic", "mean", "std", "min", "max"):
         t.add_column(col)
-    for name, m in report["statistics"].items():
-        t.add_row(escape(name), *(f"{m[c]:.6g}" for c in ("mean", "std", "min", "max")))
+    for m in report["statistics"].values():
+        t.add_row(escape(m["name"]), *(f"{m[c]:.6g}" for c in ("mean", "std", "min", "max")))
     con.print(t)
     if report["sparsity"]:
         t = Table(title="thm:sparse-whp: #{a_j > eps} <= k with probability >= 1 - delta")
@@ -92,7 +100,7 @@ def _print(report: dict) -> None:
 def cmd_simulate(args) -> int:
     """Run `natsparse simulate`; 0 on success."""
     report = _experiment(args)
-    if not cc.emit_json(args, report):
+    if not output.emit_json(args, report):
         _print(report)
     return 0
 
@@ -114,6 +122,5 @@ def add_parsers(subparsers) -> None:
                    help=f"failure probability of the bounds, in (0, 1) (default {DELTA_HELP_DEFAULT})")
     s.add_argument("--seed", type=cc.integer(0), default=0, help="seed of the random scores (default 0)")
     cc.add_json(s, "the report")
-    s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
-                   help="show a progress bar (default on)")
+    cc.add_progress(s)
     s.set_defaults(func=cmd_simulate)

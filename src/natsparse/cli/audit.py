@@ -1,7 +1,7 @@
 """`natsparse audit`: the mutation gates. Do the checks catch false variants of each formula, and does
 every step of every kernel proof matter?
 
-    natsparse audit [ID ...] [--deterministic | --all] [--json [PATH]] [--dependents]
+    natsparse audit [ID ...] [--deterministic | --gated | --all] [--json [PATH]] [--dependents]
     natsparse audit --steps [ID ...] [--json [PATH]]
 
 With --steps, the step-sabotage gate (`natsparse.evidence.sabotage`) replays each kernel proof (all of
@@ -19,36 +19,35 @@ false mutants are listed. With --dependents, each survivor is also put to the re
 mutated one, and the first whose status drops is named (information: the gate judges each result by
 its own status). See `natsparse.evidence.mutation`.
 
-Exit status: 1 when a false mutant of a deterministic result (a definition or a deterministic result
-with a formula) survives: the gate; 0 otherwise; 2 on bad input, in one line.
+Exit status: 1 when a false mutant of a gated result survives (the deterministic lemmas and theorems,
+and the Gaussian results the proof kernel proves: `mutation.gated_ids()`): the gate; 0 otherwise; 2 on
+bad input, in one line.
 
 Building the parser imports nothing heavy; SymPy, the evidence and rich load when the command runs.
 """
 
 from __future__ import annotations
 
-import argparse
-
-from natsparse import cli_common as cc
+from natsparse.cli import common as cc
+from natsparse.cli import output
+from natsparse.cli.results import get
 
 
 def _ids(args) -> list[str]:
-    """The ids to audit, from exactly one of: ids, --deterministic, --all."""
+    """The ids to audit, from exactly one of: ids, --deterministic, --gated, --all."""
     from natsparse.evidence import mutation
-    from natsparse.proofs import get
 
-    if sum((bool(args.ids), args.deterministic, args.all)) != 1:
-        raise cc.UsageError("audit: give result ids, --deterministic or --all (exactly one of them)")
+    if sum((bool(args.ids), args.deterministic, args.gated, args.all)) != 1:
+        raise cc.UsageError("audit: give result ids, --deterministic, --gated or --all (exactly one of them)")
     if args.deterministic:
         return mutation.deterministic_ids()
+    if args.gated:
+        return mutation.gated_ids()
     if args.all:
         return mutation.formula_ids()
     out = []
     for rid in args.ids:
-        try:
-            r = get(rid)
-        except KeyError as exc:
-            raise cc.UsageError(exc.args[0]) from None
+        r = get(rid)
         if r.formula is None:
             raise cc.UsageError(f"audit: {rid} has no formula to mutate (it is only stated)")
         out.append(r.id)
@@ -125,16 +124,22 @@ def _steps(args) -> int:
     from natsparse.evidence import sabotage
     from natsparse.proofs.general import PROOFS
 
-    if args.deterministic or args.all:
+    if args.deterministic or args.gated or args.all:
         raise cc.UsageError("audit: --steps takes result ids (or none for every kernel proof), not "
-                            "--deterministic or --all")
+                            "--deterministic, --gated or --all")
     unknown = [rid for rid in args.ids if rid not in PROOFS]
     if unknown:
         raise cc.UsageError(f"audit: --steps: {', '.join(unknown)} has no kernel proof (those with one: "
                             f"{', '.join(PROOFS)})")
-    results = sabotage.gate(args.ids or None)
+    ids, results = args.ids or list(PROOFS), {}
+    with cc.progress(cc.wants_progress(args)) as bar:
+        task = bar.add_task("step mutants", total=len(ids))
+        for rid in ids:
+            bar.update(task, description=f"step mutants of {rid}")
+            results |= sabotage.gate([rid])
+            bar.advance(task)
     report = {"results": results, "passed": not any(r["survived"] for r in results.values())}
-    if not cc.emit_json(args, report):
+    if not output.emit_json(args, report):
         _print_steps(report)
     return 0 if report["passed"] else 1
 
@@ -146,9 +151,8 @@ def cmd_audit(args) -> int:
     if args.steps:
         return _steps(args)
     ids = _ids(args)
-    report = mutation.run_gate(ids, progress=args.progress and args.json != "-",
-                               with_dependents=args.dependents)
-    if not cc.emit_json(args, report):
+    report = mutation.run_gate(ids, progress=cc.wants_progress(args), with_dependents=args.dependents)
+    if not output.emit_json(args, report):
         _print(report)
     return 0 if report["gate"]["passed"] else 1
 
@@ -157,15 +161,16 @@ def add_parsers(subparsers) -> None:
     """Add the `audit` subcommand to the CLI's subparsers."""
     s = subparsers.add_parser("audit", description=__doc__.splitlines()[0],
                               help="mutation gate: do the checks catch false variants of each formula?")
-    s.add_argument("ids", nargs="*", help="result ids (or --deterministic, or --all)")
+    s.add_argument("ids", nargs="*", help="result ids (or --deterministic, --gated or --all)")
     s.add_argument("--deterministic", action="store_true",
-                   help="the definitions and deterministic results with a formula (the gated ones)")
+                   help="the deterministic lemmas and theorems with a formula")
+    s.add_argument("--gated", action="store_true",
+                   help="the gated results: the deterministic ones, the Gaussian bounds the kernel proves")
     s.add_argument("--all", action="store_true", help="every result with a formula")
     cc.add_json(s, "the report")
     s.add_argument("--steps", action="store_true",
                    help="the step-sabotage gate of the kernel proofs (every proof, or the ids given)")
     s.add_argument("--dependents", action="store_true",
                    help="also try each surviving mutant on the results that use it (information only)")
-    s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
-                   help="show a progress bar (default on)")
+    cc.add_progress(s)
     s.set_defaults(func=cmd_audit)
