@@ -190,7 +190,9 @@ GAUSSIAN = [
         ("companion",),
         formula=sp.Tuple(sp.Le(P_u, sp.exp(lam * (1 / eps - 1)) * M_above**k * M_below**(n - k - 1)),
                          sp.Le(N_eps, sp.ceiling(1 / eps) - 1)),
-        hypotheses=(sp.Lt(eps, 1),),
+        # what the quantities are: a probability, two expectations of e^{-lambda x} (x >= 0), the (k+1)-th
+        # score exists; the mutation gate's classifier needs them (a witness with M_below > 1 is no row)
+        hypotheses=(sp.Lt(eps, 1), sp.Le(P_u, 1), sp.Le(M_above, 1), sp.Le(M_below, 1), sp.Lt(k, n)),
         uses=("def:eps-k-sparse", "thm:sparse-whp"),
         notes="The integral over u is an algorithm (cells, arb enclosures): numeric.sharp evaluates it; "
               "the relations are the conditional Chernoff step and the sure bound.",
