@@ -12,6 +12,7 @@ import contextlib
 import math
 import signal
 
+import mpmath
 import pytest
 
 from natsparse.numeric import gaussian as G
@@ -57,3 +58,54 @@ def test_sparse_whp_returns_at_huge_beta(beta):
     with returns_within():
         r = G.sparse_whp(4096, beta, 1e-3)
     assert r["k"] <= r["k_trivial"] == 999
+
+
+# --- the whole domain: every Gaussian bound returns or refuses at its corners -------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from natsparse.numeric import bounds  # noqa: E402
+
+#: per parameter, the corners of the domain `natsparse bound` accepts (beyond float64: 1e400, 1e-400,
+#: n = 10^10000) and ordinary values; "n" as k means k = n
+CORNERS = {
+    "n": [1, 2, 4096, 10**100, 10**10000],
+    "beta": [0, mpmath.mpf("1e-300"), 1, mpmath.mpf("1e10"), mpmath.mpf("1e400")],
+    "eps": [mpmath.mpf("1e-400"), mpmath.mpf("1e-300"), 0.5, 1 - 1e-16],
+    "delta": [mpmath.mpf("1e-400"), 1e-4, 0.999],
+    "k": [1, "n"],
+    "t": [0, mpmath.mpf("1e400"), -mpmath.mpf("1e400")],
+    "gamma": [0, 0.5, 0.999],
+    "C": [0.5, 1.5],
+    "alpha": [1, mpmath.mpf("1e400")],
+    "c": [0, 10],
+}
+
+
+@pytest.mark.parametrize("rid", sorted(bounds._FUNCTIONS))
+@settings(max_examples=6, deadline=None)
+@given(data=st.data())
+def test_every_gaussian_bound_returns_or_refuses_at_the_corners_of_its_domain(rid, data):
+    """Within LIMIT seconds (enforced by the harness), either numbers or a ValueError that says why;
+    any other exception is a bug (once: mpmath's erfc overflowed at beta = 1e400)."""
+    params = {name: data.draw(st.sampled_from(CORNERS.get(name, [1])), label=name)
+              for name in bounds.parameters(rid)}
+    if params.get("k") == "n":
+        params["k"] = params.get("n", 1)
+    with returns_within():
+        try:
+            bounds.evaluate(rid, **params)
+        except ValueError as exc:
+            assert str(exc) and "\n" not in str(exc)
+
+
+@pytest.mark.parametrize("rid, params", [
+    ("prop:k-eps-rule", {"beta": mpmath.mpf("1e400"), "eps": 0.5, "n": 2}),
+    ("prop:norm-sparsity", {"beta": mpmath.mpf("1e400"), "eps": 0.5}),
+])
+def test_a_huge_beta_gives_a_tiny_fraction_not_an_overflow(rid, params):
+    """mpmath's erfc overflowed (OverflowError) at arguments near 1e400; the fraction is ~e^{-beta^2/2}."""
+    with returns_within():
+        out = bounds.evaluate(rid, **params)
+    assert 0 < out["fraction"] < mpmath.mpf("1e-1000")
