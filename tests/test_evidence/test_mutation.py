@@ -274,7 +274,7 @@ def test_audit_never_says_passed_about_results_it_did_not_gate(demo, monkeypatch
 
 
 @pytest.mark.parametrize("argv, message", [
-    ([], "give result ids, --deterministic or --all"),
+    ([], "give result ids, --deterministic, --gated or --all"),
     (["lem:gap-bound", "--all"], "exactly one of them"),
     (["--deterministic", "--all"], "exactly one of them"),
     (["lem:gap-bund"], "unknown result id 'lem:gap-bund'"),
@@ -323,3 +323,13 @@ def test_the_gate_kills_every_false_mutant_of_a_kernel_proved_gaussian_bound():
     for r in report["results"]:
         assert r["false"] > 10 and r["killed"] == r["false"], r["id"]
         assert all(row["status"] == "not run" for row in r["rows"] if row["truth"] != "false")
+
+
+def test_a_changed_choice_of_level_is_undecided_not_false():
+    """M = beta sqrt(2 ln(2n/delta')) instead of ln(n/delta') is another statement (a larger M: still
+    true with thm:polylog-insufficient's other relations); the classifier once called it false."""
+    from natsparse.proofs.gaussian import M, M_max
+
+    verdict = mutation.decide(sp.Eq(M, M_max), sp.Eq(M, M_max.subs(delta_p, delta_p / 2)))
+    assert verdict.verdict == "undecided" and "chooses" in verdict.why
+    assert mutation.decide(sp.Eq(tau, k * a_max), sp.Eq(tau, 2 * k * a_max)).verdict == "false"

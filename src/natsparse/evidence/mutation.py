@@ -60,9 +60,12 @@ from sympy.core.relational import Relational
 from sympy.polys.polyerrors import BasePolynomialError
 
 from natsparse.proofs import Result, get, registry
+from natsparse.proofs import chance as _chance
 from natsparse.proofs.decide import proves_sign
 from natsparse.proofs.symbols import delta, delta_p
 
+#: the levels a statement chooses (t = ln(eps L), M = beta sqrt(2 ln(n/delta'))): `natsparse.proofs.chance`
+CHOSEN = _chance.CHOSEN
 #: (factor, label) of the constant mutants
 SCALES = ((sp.Rational(9, 10), "0.9"), (sp.Rational(11, 10), "1.1"))
 #: exponents that only spell a division or a root: not constants of the claim
@@ -570,6 +573,9 @@ def decide(original: sp.Basic, mutant: sp.Basic, hypotheses: Iterable[sp.Basic] 
     hypotheses = list(hypotheses)
     if not (isinstance(original, Relational) and isinstance(mutant, Relational)):
         return Truth("undecided", "not a relation")
+    if isinstance(original, sp.Eq) and original.lhs in CHOSEN:
+        return Truth("undecided", f"{original.lhs} is a level the statement chooses: another choice is "
+                                  "another statement, true or false with the other relations")
     if any(h is sp.false for h in hypotheses):
         return Truth("undecided", "a hypothesis is false under the symbols' assumptions")
     hyps_here = _relevant([h for h in hypotheses if isinstance(h, Relational)],

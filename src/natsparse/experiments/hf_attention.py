@@ -139,13 +139,13 @@ def _real(x) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
-#: The default window of ``natsparse_topk``: k = ⌈α·n^C⌉ (cor:adaptive-window) with the α and C that the
-#: SmolLM2 study fitted through the median head's k_0.01 (book/data/real_decoder.json: α = 2.398,
-#: C = 0.634). It keeps 34 of 64 keys, 81 of 256 (32%), 195 of 1024 (19%), 469 of 4096 (11%); in the
-#: study its perplexity gap to dense attention was -0.2% at n = 256 and +1.9% at n = 1024 (⌈ln n⌉,
-#: the former default: +59% and +58%).
+#: The default window of ``natsparse_topk``, k = ⌈α·n^C⌉ (the theory's adaptive window), with the α and C
+#: that the SmolLM2 study fitted through the median head's k_0.01 (α = 2.398, C = 0.634 in
+#: book/data/real_decoder.json). It keeps 34 of 64 keys, 81 of 256 (32%), 195 of 1024 (19%), 469 of 4096
+#: (11%); in the study its perplexity gap to dense attention was -0.2% at n = 256 and +1.9% at n = 1024
+#: (the former default ⌈ln n⌉ had +59% and +58%).
 DEFAULT_TOPK = power(2.4, 0.634)
-#: The default of ``natsparse_mass``: each row drops at most 5% of its mass (η = 0.05); in the study
+#: The default of ``natsparse_mass`` drops at most 5% of each row's mass (η = 0.05); in the study
 #: it kept 23% of the keys at n = 256 and 13% at n = 1024, with a perplexity gap of -0.6% and -0.4%.
 DEFAULT_MASS = mass(0.05)
 _DEFAULTS: dict[str, Window] = {"natsparse_topk": DEFAULT_TOPK, "natsparse_mass": DEFAULT_MASS}

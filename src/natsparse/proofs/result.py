@@ -44,11 +44,11 @@ class Result:
     hypotheses: tuple[sympy.Basic, ...] = ()
     uses: tuple[str, ...] = ()
     notes: str = ""
-    #: None: every relation of the formula always holds (under the hypotheses). Otherwise each relation
-    #: holds with probability >= 1 - failure (over the random scores of the Gaussian model).
+    #: Each relation of the formula holds with probability >= 1 - failure over the random scores of the
+    #: Gaussian model, or always (under the hypotheses) when failure is None.
     failure: sympy.Basic | None = None
-    #: hypotheses that hold only with high probability: (relation, bound on the probability it fails);
-    #: `failure` counts them (a proof assumes them through `natsparse.proofs.chance.assume`)
+    #: The hypotheses that hold only with high probability, as pairs (relation, bound on the probability
+    #: that it fails), counted in `failure`; a proof assumes them through `natsparse.proofs.chance.assume`.
     assumed: tuple[tuple[sympy.Basic, sympy.Basic], ...] = ()
 
     def __post_init__(self) -> None:
