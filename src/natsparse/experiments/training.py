@@ -166,15 +166,16 @@ def atomic_write(path: Path, write) -> None:
     os.replace(tmp, path)
 
 
-def _read_checkpoint(path: Path) -> dict:
+def _read_checkpoint(path: Path, fmt: str = FORMAT) -> dict:
+    """The checkpoint at path, of format `fmt` (the decoder path, `condense_decoder`, has its own)."""
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises RuntimeError, EOFError, UnpicklingError, zipfile errors...
         raise CheckpointError(f"checkpoint {path} cannot be read (corrupted or partially written: "
                               f"{type(exc).__name__}: {exc}); it was left as it is. Delete it to start "
                               f"over, or pass another output folder") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise CheckpointError(f"checkpoint {path} is not a natsparse condensation checkpoint ({FORMAT})")
+    if not isinstance(ckpt, dict) or ckpt.get("format") != fmt:
+        raise CheckpointError(f"checkpoint {path} is not a natsparse condensation checkpoint ({fmt})")
     missing = {"config", "step", "model", "optimizer", "rng", "history", "seconds"} - set(ckpt)
     if missing:
         raise CheckpointError(f"checkpoint {path} lacks {sorted(missing)}; it is partial or from another "
@@ -248,10 +249,13 @@ def _val_loss(model: TinyGPT, corpus: Corpus, windows: int | None, batch: int = 
 
 
 def _progress(enabled: bool):
+    """The training bar, on stderr (stdout stays for the tables and --json)."""
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("{task.fields[status]}"), TimeRemainingColumn(), disable=not enabled)
+                    TextColumn("{task.fields[status]}"), TimeRemainingColumn(), console=Console(stderr=True),
+                    disable=not enabled)
 
 
 @contextlib.contextmanager
