@@ -106,7 +106,10 @@ def cmd_show(args) -> int:
     checked = status(r.id, cache=True, refresh=args.refresh)
     report = {"id": r.id, "kind": r.kind, "title": r.title, "statement": r.statement, "notes": r.notes,
               "provenance": list(r.provenance), "uses": list(r.uses),
-              "hypotheses": [sp.sstr(h) for h in r.hypotheses], "relations": relations(r),
+              "hypotheses": [sp.sstr(h) for h in r.hypotheses],
+              "failure": None if r.failure is None else sp.sstr(r.failure),
+              "assumed": [{"relation": sp.sstr(rel), "failure": sp.sstr(p)} for rel, p in r.assumed],
+              "relations": relations(r),
               "latex": r.latex_formula() if r.formula is not None else None, "book_latex": r.latex,
               "status": checked, "scope": scope(r.id, cache=True),
               "evidence": [{"level": ev.level, "tool": ev.tool, "domain": ev.domain,
@@ -122,6 +125,11 @@ def cmd_show(args) -> int:
         con.print(f"notes: {escape(r.notes)}")
     if r.hypotheses:
         con.print("hypotheses: " + escape("; ".join(report["hypotheses"])))
+    if r.assumed:
+        con.print("assumed, with high probability: " + escape("; ".join(
+            f"{a['relation']} (fails with probability <= {a['failure']})" for a in report["assumed"])))
+    if r.failure is not None:
+        con.print(f"each relation holds with probability >= 1 - {escape(report['failure'])}")
     if r.formula is None:
         con.print("formula: none yet (only stated)")
     else:
