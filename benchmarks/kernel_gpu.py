@@ -52,6 +52,7 @@ def _methods(q, k, v, top_k, causal, dry):
     import torch
 
     from natsparse.kernels.reference import naive_topk_attention
+    from natsparse.kernels.selection import Selection
     from natsparse.kernels.triton_topk import attention_triton
 
     scale = q.shape[-1] ** -0.5
@@ -61,8 +62,8 @@ def _methods(q, k, v, top_k, causal, dry):
         sel = {"select": select} if flags is None else {"select": select, "bracketed": None}
 
         def fn():
-            attention_triton(q, k, v, scale=scale, is_causal=causal, top_k=top_k, interpret=dry,
-                             selection=sel)
+            attention_triton(q, k, v, scale=scale, is_causal=causal, select=Selection("top_k", top_k),
+                             interpret=dry, config=sel)
             if flags is not None:
                 flags.append(float(sel["bracketed"].float().mean()))
         return fn

@@ -162,14 +162,14 @@ def test_a_wrong_selection_in_the_reference_raises(monkeypatch):
     the row, which causal rows cannot see; the count is short and the call raises."""
     from natsparse.kernels import reference
 
-    real = reference._topk_indices
+    real = reference._select
 
-    def faulty(s, top_k):
-        idx = real(s, top_k)
+    def faulty(s, group_max, top_k):
+        idx = real(s, group_max, top_k)
         idx[..., -1] = s.shape[-1] - 1
         return idx
 
-    monkeypatch.setattr(reference, "_topk_indices", faulty)
+    monkeypatch.setattr(reference, "_select", faulty)
     q, k, v = _qkv((1, 1, 10, 4), (1, 1, 10, 4))
     with pytest.raises(RuntimeError, match=r"kernel fault: row 2 kept 2 keys of 3 visible"):
         nk.topk_attention(q, k, v, top_k=3, is_causal=True, return_stats=True, backend="torch")

@@ -13,6 +13,7 @@ from tests.test_kernels.helpers import HAS_CUDA
 if HAS_CUDA:  # the interpreter runs on CPU tensors only; on a GPU the kernel tests run compiled
     pytest.skip("interpreter tests", allow_module_level=True)
 
+from natsparse.kernels.selection import Selection  # noqa: E402
 from natsparse.kernels.triton_topk import attention_triton  # noqa: E402
 
 
@@ -36,7 +37,8 @@ def _inputs(seed, m, n, hq, hkv, d, dtype, tied, mask):
 def _run(inputs, top_k, causal, selection):
     q, k, v, attn_mask = inputs
     out, tau, lse_all, lse_kept, rows = attention_triton(
-        q, k, v, attn_mask, scale=0.5, is_causal=causal, top_k=top_k, interpret=True, selection=selection)
+        q, k, v, attn_mask, scale=0.5, is_causal=causal, select=Selection("top_k", top_k), interpret=True,
+        config=selection)
     return [out, tau, lse_all, lse_kept, *rows]
 
 

@@ -81,3 +81,16 @@ def test_threshold_bad_eps(eps, exc, msg):
 def test_mass_bad_max_tail(max_tail, exc, msg):
     with pytest.raises(exc, match=msg):
         nk.mass_attention(Q, K, V, max_tail=max_tail)
+
+
+def test_a_selection_record_is_checked_once():
+    """The Selection record replaces the top_k/eps/max_tail trio: checked by kind, an unknown kind
+    named."""
+    from natsparse.kernels.selection import Selection, selection
+
+    assert selection("top_k", 3, n=8) == Selection("top_k", 3) and Selection("top_k", 3).top_k == 3
+    assert selection("eps", 0.25, n=8).top_k is None
+    with pytest.raises(ValueError, match=r"kind must be one of 'top_k', 'eps', 'max_tail', got 'k'"):
+        selection("k", 3, n=8)
+    with pytest.raises(ValueError, match=r"top_k must be an int in \[1, N=8\], got 9"):
+        selection("top_k", 9, n=8)

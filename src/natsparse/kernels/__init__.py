@@ -8,6 +8,10 @@
 ‖out − o‖₂ against the exact dense attention that covers the kernel's own rounding too
 (thm:certificate-rounding).
 
+Decoding: a :class:`~natsparse.kernels.cache.KVCache` holds K and V with their row norms, computed
+once per appended key (``kv_cache=`` in each function); the certificate needs them, and recomputing
+them per step would read all of K and V again.
+
 Backends: a fused Triton kernel on CUDA (imported lazily, so this package works without
 Triton) and a chunked PyTorch reference elsewhere (the one with autograd); ``backend=`` overrides
 the choice.
@@ -23,12 +27,16 @@ the choice.
     True
 """
 
+from .cache import KVCache
 from .dispatch import BACKENDS, mass_attention, resolve_backend, threshold_attention, topk_attention
+from .selection import Selection
 from .stats import AttentionStats
 
 __all__ = [
     "BACKENDS",
     "AttentionStats",
+    "KVCache",
+    "Selection",
     "mass_attention",
     "resolve_backend",
     "threshold_attention",

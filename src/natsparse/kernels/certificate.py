@@ -47,6 +47,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import numpy as np
 import torch
 
 #: Multiplier that covers the rounding of the float64 evaluation of the bound itself.
@@ -84,14 +85,15 @@ def unit_roundoff(dtype: torch.dtype) -> float:
     return _UNIT_ROUNDOFF[dtype]
 
 
-def gamma(n: torch.Tensor | float, u: float) -> torch.Tensor:
-    """γ_n = n·u/(1 − n·u), +inf where n·u ≥ 1 (Higham's constant for n rounded operations).
+def gamma_of(n: int, u: float) -> float:
+    """γ_n = n·u/(1 − n·u), +inf where n·u ≥ 1 (Higham's constant for n rounded operations), for one
+    count in Python floats.
 
-    >>> float(gamma(torch.tensor(2.0), 0.25))
+    >>> gamma_of(2, 0.25)
     1.0
     """
-    nu = torch.as_tensor(n, dtype=torch.float64) * u
-    return torch.where(nu < 1, nu / (1 - nu).clamp_min(1e-300), torch.full_like(nu, math.inf))
+    nu = n * u
+    return nu / (1 - nu) if nu < 1 else math.inf
 
 
 def _z(u: float) -> float:
@@ -111,18 +113,19 @@ def row_norms(t: torch.Tensor) -> torch.Tensor:
                                     else torch.float32)
 
 
-def raise_norm(n: torch.Tensor, d: int) -> torch.Tensor:
-    """Norms from :func:`row_norms` of rows of length d (or their max), raised past their rounding
-    (2γ_{d+2}) and past squares and partial sums that underflow, flushed to zero or not
-    (√(2(d+1))·2⁻⁶² in float32, 2⁻⁵¹⁰ in float64: twice √(2d·tiny)): float64 upper bounds on the
-    exact norms.
+def raise_norm(n, d: int):
+    """Norms from :func:`row_norms` of rows of length d (or their max; a tensor or a NumPy array),
+    raised past their rounding (2γ_{d+2}) and past squares and partial sums that underflow, flushed to
+    zero or not (√(2(d+1))·2⁻⁶² in float32, 2⁻⁵¹⁰ in float64: twice √(2d·tiny)): float64 upper bounds
+    on the exact norms.
 
     >>> float(raise_norm(row_norms(torch.tensor([[3.0, 4.0]])), 2)[0]) > 5.0
     True
     """
-    if n.dtype == torch.float64:
-        return n * (1 + 2 * float(gamma(d + 2, 2.0**-53))) + math.sqrt(2 * (d + 1)) * 2.0**-510
-    return n.double() * (1 + 2 * float(gamma(d + 2, 2.0**-24))) + math.sqrt(2 * (d + 1)) * 2.0**-62
+    if n.dtype in (torch.float64, np.float64):
+        return n * (1 + 2 * gamma_of(d + 2, 2.0**-53)) + math.sqrt(2 * (d + 1)) * 2.0**-510
+    wide = n.astype(np.float64) if isinstance(n, np.ndarray) else n.double()
+    return wide * (1 + 2 * gamma_of(d + 2, 2.0**-24)) + math.sqrt(2 * (d + 1)) * 2.0**-62
 
 
 def upward_norm(t: torch.Tensor) -> torch.Tensor:
@@ -152,6 +155,32 @@ def error_bound(**kw) -> torch.Tensor:
     return certificate_terms(**kw).bound()
 
 
+class _Ops(NamedTuple):
+    """The few array functions :func:`certificate_terms` needs, from one library: NumPy for CPU
+    tensors (a tenth of PyTorch's overhead per call on the few rows of a decode step) or PyTorch.
+    Both evaluate +, −, ×, ÷ in IEEE float64 alike; exp and expm1 may differ in the last bit, which
+    SAFETY covers."""
+
+    where: object
+    isfinite: object
+    exp: object
+    expm1: object
+    clip: object
+    f64: object
+
+
+_TORCH = _Ops(torch.where, torch.isfinite, torch.exp, torch.expm1, torch.clamp,
+              f64=lambda x: x.to(torch.float64))
+_NUMPY = _Ops(np.where, np.isfinite, np.exp, np.expm1, np.clip,
+              f64=lambda x: np.asarray(x.numpy() if isinstance(x, torch.Tensor) else x, np.float64))
+
+
+def _gamma_of(xp: _Ops, n, u: float):
+    """:func:`gamma_of` of an array n of counts (float64)."""
+    nu = n * u
+    return xp.where(nu < 1, nu / xp.clip(1 - nu, 1e-300, None), math.inf)
+
+
 def certificate_terms(*, row_max: torch.Tensor, l_kept: torch.Tensor, l_drop: torch.Tensor,
                       n_vis: torch.Tensor, kept: torch.Tensor, vmax: torch.Tensor, qnorm: torch.Tensor,
                       kmax: torch.Tensor, scale: float, dim: int, dim_v: int, compute_dtype: torch.dtype,
@@ -163,51 +192,55 @@ def certificate_terms(*, row_max: torch.Tensor, l_kept: torch.Tensor, l_drop: to
     counts; vmax, qnorm, kmax: upper bounds on max_{j visible}‖v_j‖₂, ‖q_i‖₂ and max_j‖k_j‖₂;
     scale_err: |fl(scale) − scale|, the rounding of the scale to the compute dtype.
     Rows with n_vis = 0 (every key masked) get 0 everywhere: their output is the exact 0 by
-    convention.
+    convention. Scalar factors are evaluated in Python floats in the order the formulas give, so the
+    array operations are only those that involve a row's own numbers. CPU tensors and NumPy arrays are
+    evaluated in NumPy; the Terms are NumPy arrays for NumPy inputs, else tensors.
     """
-    f64 = torch.float64
-    u = unit_roundoff(compute_dtype)
-    tiny = torch.finfo(compute_dtype).tiny
-    m, lk, ld = (x.to(f64) for x in (row_max, l_kept, l_drop))
-    n_s, n_v = kept.to(f64), n_vis.to(f64)
-    n_t = n_v - n_s
-    vmax, qnorm, kmax = (x.to(f64) for x in (vmax, qnorm, kmax))
-    # Score error: |s̃_j − m − (s_j − m)| ≤ delta0 + u'|s̃_j − m| (the last part only with a float mask):
-    # the products (the kernel's scale fl(c) within e_c of c) and underflow (gradual or flushed).
-    u_mask = u / (1 - u) if float_mask else 0.0
-    m_abs = torch.where(torch.isfinite(m), m.abs(), torch.zeros_like(m))
-    g_dot = gamma(dim + 1, u_dot)
-    c_up = abs(scale) + scale_err                              # ≥ |fl(c)|
-    delta_u = 2 * (1 + g_dot) * tiny * ((c_up + 2) * math.sqrt(dim) * (qnorm + kmax)
-                                        + (c_up + 1) * (5 * dim + 2)) + 8 * tiny
-    delta0 = (g_dot * c_up + scale_err) * qnorm * kmax + delta_u + u_mask * m_abs
-    r2 = torch.expm1(delta0)                                   # relative part, exact vs e^{x_j}
-    c2 = torch.exp(delta0) * _z(u_mask) if float_mask else torch.zeros_like(delta0)
-    eps_e = 8 * u                                              # exp's relative error
-    # shift rounding, exp's underflow (flushed or not, a subnormal weight read as 0) and the flush of a
-    # subnormal partial sum of the weights, per key
-    c1 = (1 + eps_e) * _z(3 * u) + 4 * tiny
-    g_s, g_t = gamma(n_s, u), gamma(n_t, u)
-    # Exact sums of the computed weights, then of w_j = e^{s̃_j − m}, then of the exact weights.
-    p_s_lo, p_t_hi = lk / (1 + g_s), ld / (1 - g_t)
-    w_s_lo = (p_s_lo - n_s * c1) / (1 + eps_e)
-    w_t_hi = torch.where(n_t > 0, (p_t_hi + n_t * c1) / (1 - eps_e), torch.zeros_like(ld))
-    e_s_lo = (1 - r2) * w_s_lo - n_s * c2
-    e_t_hi = (1 + r2) * w_t_hi + n_t * c2
-    tau_up = torch.where(e_s_lo > 0, e_t_hi / (e_s_lo + e_t_hi).clamp_min(1e-300), torch.ones_like(lk))
-    tau_up = torch.where(n_t > 0, tau_up.clamp(max=1.0), torch.zeros_like(tau_up))
-    # ‖out − ô‖: exact vs computed weights (W_S ≥ 1: the row max is kept and weighs exactly 1),
-    # the sums and the p·v product, the division and the cast.
-    u_out = 0.0 if out_dtype == compute_dtype else unit_roundoff(out_dtype)
-    t_out = 0.0 if out_dtype == compute_dtype else _HALF_SUBNORMAL[out_dtype]
-    eps_div = 4 * u
-    sums = 2 * g_s / (1 - g_s)
-    rho_rel = (2 * r2 + 2 * n_s * c2 + 2 * eps_e + 2 * n_s * c1 + sums
-               + (eps_div + u_out * (1 + eps_div)) * (1 + sums))
-    # the division's and the cast's underflow; the p·v products and partial sums that underflow (≤ tiny
-    # each per component, over l_kept ≥ 1/2)
-    rho_abs = math.sqrt(dim_v) * (tiny * (1 + u_out) + t_out + 8 * n_s * tiny * (1 + sums))
-    zero = torch.zeros_like(tau_up)
-    seen = n_v > 0
-    return Terms(torch.where(seen, tau_up, zero), torch.where(seen, rho_rel * vmax + rho_abs, zero),
-                 torch.where(seen, vmax, zero))
+    arrays = isinstance(row_max, np.ndarray)
+    xp = _NUMPY if arrays or row_max.device.type == "cpu" else _TORCH
+    with np.errstate(all="ignore"):      # inf and NaN rows are expected; the caller bounds them
+        u = unit_roundoff(compute_dtype)
+        tiny = torch.finfo(compute_dtype).tiny
+        m, lk, ld, n_s, n_v, vmax, qnorm, kmax = (
+            xp.f64(x) for x in (row_max, l_kept, l_drop, kept, n_vis, vmax, qnorm, kmax))
+        n_t = n_v - n_s
+        # Score error: |s̃_j − m − (s_j − m)| ≤ delta0 + u'|s̃_j − m| (the last part only with a float mask):
+        # the products (the kernel's scale fl(c) within e_c of c) and underflow (gradual or flushed).
+        u_mask = u / (1 - u) if float_mask else 0.0
+        g_dot = gamma_of(dim + 1, u_dot)
+        c_up = abs(scale) + scale_err                              # ≥ |fl(c)|
+        delta_u = (2 * (1 + g_dot) * tiny) * (((c_up + 2) * math.sqrt(dim)) * (qnorm + kmax)
+                                              + (c_up + 1) * (5 * dim + 2)) + 8 * tiny
+        delta0 = (g_dot * c_up + scale_err) * qnorm * kmax + delta_u
+        if float_mask:
+            delta0 = delta0 + u_mask * xp.where(xp.isfinite(m), abs(m), 0.0)
+        r2 = xp.expm1(delta0)                                      # relative part, exact vs e^{x_j}
+        c2 = xp.exp(delta0) * _z(u_mask) if float_mask else 0.0
+        eps_e = 8 * u                                              # exp's relative error
+        # shift rounding, exp's underflow (flushed or not, a subnormal weight read as 0) and the flush of a
+        # subnormal partial sum of the weights, per key
+        c1 = (1 + eps_e) * _z(3 * u) + 4 * tiny
+        g_s, g_t = _gamma_of(xp, n_s, u), _gamma_of(xp, n_t, u)
+        # Exact sums of the computed weights, then of w_j = e^{s̃_j − m}, then of the exact weights.
+        p_s_lo, p_t_hi = lk / (1 + g_s), ld / (1 - g_t)
+        w_s_lo = (p_s_lo - n_s * c1) / (1 + eps_e)
+        w_t_hi = xp.where(n_t > 0, (p_t_hi + n_t * c1) / (1 - eps_e), 0.0)
+        e_s_lo, e_t_hi = (1 - r2) * w_s_lo, (1 + r2) * w_t_hi
+        if float_mask:                                         # c2 = 0 without one
+            e_s_lo, e_t_hi = e_s_lo - n_s * c2, e_t_hi + n_t * c2
+        tau_up = xp.where(e_s_lo > 0, e_t_hi / xp.clip(e_s_lo + e_t_hi, 1e-300, None), 1.0)
+        tau_up = xp.where(n_t > 0, xp.clip(tau_up, None, 1.0), 0.0)
+        # ‖out − ô‖: exact vs computed weights (W_S ≥ 1: the row max is kept and weighs exactly 1),
+        # the sums and the p·v product, the division and the cast.
+        u_out = 0.0 if out_dtype == compute_dtype else unit_roundoff(out_dtype)
+        t_out = 0.0 if out_dtype == compute_dtype else _HALF_SUBNORMAL[out_dtype]
+        eps_div = 4 * u
+        sums = 2 * g_s / (1 - g_s)
+        rho_rel = 2 * r2 + 2 * n_s * c2 if float_mask else 2 * r2
+        rho_rel = rho_rel + 2 * eps_e + 2 * n_s * c1 + sums + (eps_div + u_out * (1 + eps_div)) * (1 + sums)
+        # the division's and the cast's underflow; the p·v products and partial sums that underflow (≤ tiny
+        # each per component, over l_kept ≥ 1/2)
+        rho_abs = math.sqrt(dim_v) * (tiny * (1 + u_out) + t_out + 8 * n_s * tiny * (1 + sums))
+        seen = n_v > 0
+        terms = (xp.where(seen, x, 0.0) for x in (tau_up, rho_rel * vmax + rho_abs, vmax))
+        return Terms(*(terms if arrays or xp is _TORCH else map(torch.from_numpy, terms)))

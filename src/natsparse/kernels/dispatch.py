@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from . import validate
-from .certificate import certificate_terms, raise_norm, row_norms, unit_roundoff
+from .cache import KVCache, KVNorms, kv_norms
+from .certificate import RowNumbers, Terms, certificate_terms, raise_norm, row_norms, unit_roundoff
 from .reference import attention_reference
+from .selection import selection
 from .stats import AttentionStats
 
 BACKENDS = ("auto", "torch", "triton", "triton-interpret")
@@ -76,52 +79,91 @@ def _matmul_roundoff(q: torch.Tensor, name: str) -> float:
     return unit_roundoff(torch.float32)  # fp32 "ieee", rounding to nearest
 
 
-def _check_counts(kept: torch.Tensor, n_vis: torch.Tensor, top_k: int | None, skip: torch.Tensor) -> None:
+def _check_counts(kept, n_vis, top_k: int | None, skip) -> None:
     """No certificate for a selection that is not what was asked: raise on any wrong kept count (rows
-    in ``skip``, whose numbers are not finite, get no certificate anyway)."""
+    in ``skip``, whose numbers are not finite, get no certificate anyway). Tensors or NumPy arrays."""
     if top_k is not None:
-        bad = kept != torch.clamp(n_vis, max=top_k)
+        bad = kept != n_vis.clip(None, top_k)
         want = f"min(top_k={top_k}, visible keys)"
     else:
         bad = (kept > n_vis) | ((kept >= 1) != (n_vis >= 1))
         want = "between 1 and the visible keys"
     bad &= ~skip
     if bool(bad.any()):
-        i = int(bad.reshape(-1).nonzero()[0])
+        i = _first(bad)
         raise RuntimeError(
             f"kernel fault: row {i} kept {int(kept.reshape(-1)[i])} keys of {int(n_vis.reshape(-1)[i])} "
             f"visible, expected {want}; no certificate is returned"
         )
 
 
+def _first(bad) -> int:
+    """The flat index of the first True of a bool tensor or array."""
+    return int(torch.as_tensor(bad).reshape(-1).nonzero()[0])
+
+
 def _mask_visible(attn_mask: torch.Tensor | None, is_causal: bool, rows_shape: tuple[int, ...], n: int,
-                  device: torch.device) -> torch.Tensor:
-    """Keys each query row may see by the masks alone, whatever its scores (int64, rows_shape). A
-    backend counts a key visible only if its score is also > −inf (NaN is not), so the two counts
-    differ exactly where a score that the mask lets through came out NaN or −inf."""
+                  device: torch.device) -> torch.Tensor | int:
+    """Keys each query row may see by the masks alone, whatever its scores (int64, rows_shape; the int
+    n without masks). A backend counts a key visible only if its score is also > −inf (NaN is not), so
+    the two counts differ exactly where a score that the mask lets through came out NaN or −inf."""
     if attn_mask is not None:
         seen = attn_mask if attn_mask.dtype == torch.bool else attn_mask != -math.inf  # NaN counts
         return (seen.sum(-1) * (n // seen.shape[-1])).expand(rows_shape)   # last dim n, or 1 broadcast
     if is_causal:
         return torch.clamp(torch.arange(1, rows_shape[-1] + 1, device=device), max=n).expand(rows_shape)
-    return torch.full(rows_shape, n, dtype=torch.int64, device=device)
+    return n
 
 
-def _unsound_rows(out: torch.Tensor, rows, seen: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Rows whose computed numbers are outside the certificate's model (bool, like rows.n_vis): a
-    visible score that came out NaN or ±inf (overflow, or a NaN/Inf input under check_finite=False;
-    it would look masked, or make the row max inf) or a sum that is not finite; and rows whose output
+def _unsound_rows(rows: RowNumbers, out_finite, seen) -> tuple[object, object]:
+    """Rows whose computed numbers are outside the certificate's model (bool, like rows.n_vis; tensors
+    or NumPy arrays): a visible score that came out NaN or ±inf (overflow, or a NaN/Inf input under
+    check_finite=False; it would look masked, or make the row max inf or NaN) or a sum that is not
+    finite (the sums are ≤ N, so their total is finite exactly when both are); and rows whose output
     is not finite."""
-    m = rows.row_max
-    scores = ((rows.n_vis != seen) | torch.isnan(m) | (m == math.inf)
-              | ~torch.isfinite(rows.l_kept) | ~torch.isfinite(rows.l_drop))
-    return scores, ~torch.isfinite(out).all(-1)
+    total = rows.l_kept + rows.l_drop
+    scores = (rows.n_vis != seen) | ~(rows.row_max < math.inf) | ~(abs(total) < math.inf)
+    return scores, ~out_finite
 
 
-def _refuse(bad: torch.Tensor, what: str, fix: str) -> None:
+def _refuse(bad, what: str, fix: str) -> None:
     """Raise, on one line, what went wrong on how many rows, the first, and what to do."""
-    i = int(bad.reshape(-1).nonzero()[0])
-    raise ValueError(f"{what} on {int(bad.sum())} row(s) (first: row {i}): {fix}; no certificate is returned")
+    raise ValueError(f"{what} on {int(bad.sum())} row(s) (first: row {_first(bad)}): {fix}; no certificate "
+                     "is returned")
+
+
+def _certify(out, rows: RowNumbers, seen, qnorm, kmax, *, check_finite: bool, top_k: int | None, cdt, **cert):
+    """Refuse (check_finite) or bound by inf (else) the rows outside the certificate's model, check the
+    kept counts, and return each row's :class:`~natsparse.kernels.certificate.Terms` and error_bound
+    (tensors). On CPU the row numbers are NumPy views: a decode step has a few dozen rows, and NumPy
+    operates on them at a tenth of PyTorch's overhead per operation."""
+    if out.device.type == "cpu":
+        rows = RowNumbers(*(t.numpy() for t in rows))
+        out_finite = torch.isfinite(out).all(-1).numpy()
+        seen = seen if isinstance(seen, int) else seen.numpy()
+        qnorm, kmax, xp = qnorm.numpy(), kmax.numpy(), np
+    else:
+        out_finite, xp = torch.isfinite(out).all(-1), torch
+    bad_scores, bad_out = _unsound_rows(rows, out_finite, seen)
+    bad = bad_scores | bad_out
+    if check_finite and bool(bad.any()):            # the inputs are finite: this is overflow
+        if bool(bad_scores.any()):
+            _refuse(bad_scores, f"scores overflow {str(cdt).removeprefix('torch.')} inside the kernel",
+                    "scale*query*key (+ attn_mask) leaves its range; rescale query, key, scale or attn_mask")
+        _refuse(bad_out, f"the output overflows {str(out.dtype).removeprefix('torch.')}",
+                "the weighted sum of value rows leaves its range; rescale value")
+    _check_counts(rows.kept, rows.n_vis, top_k, skip=bad)
+    with np.errstate(all="ignore"):
+        terms = certificate_terms(**rows._asdict(), qnorm=raise_norm(qnorm, cert["dim"]), kmax=kmax, **cert)
+        bound = terms.bound()
+        bad = bad | xp.isnan(bound)                     # e.g. 0·inf from an infinite max‖v_j‖
+        if bool(bad.any()):
+            terms = Terms(xp.where(bad, 1.0, terms.tau_up), xp.where(bad, math.inf, terms.rho_o),
+                          xp.where(bad, math.inf, terms.vmax))
+            bound = terms.bound()
+    if xp is np:
+        terms, bound = Terms(*map(torch.from_numpy, terms)), torch.from_numpy(bound)
+    return terms, bound
 
 
 def _differentiable(q, k, v, mask, keep, scale):
@@ -137,13 +179,23 @@ def _differentiable(q, k, v, mask, keep, scale):
     return torch.matmul(w.reshape(B, Hkv, -1, N), v).view(B, Hq, M, v.shape[-1])
 
 
-def _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, *, mode, param,
-         return_stats, check_finite, backend, want_terms=False):
+def _key_value_norms(key, value, kv_cache: KVCache | None, hkv: int, n: int) -> KVNorms:
+    """Row norms of K and V shaped (B, Hkv, N) and their maxima (B, Hkv): the cache's (checked: raises
+    for other tensors, recomputed after an in-place write) or computed now."""
+    if kv_cache is not None and not isinstance(kv_cache, KVCache):
+        raise TypeError(f"kv_cache must be None or a natsparse.kernels.KVCache, got "
+                        f"{type(kv_cache).__name__}")
+    kn, vn, kmax, vmax = kv_cache.norms(key, value) if kv_cache is not None else kv_norms(key, value)
+    return KVNorms(kn.reshape(-1, hkv, n), vn.reshape(-1, hkv, n), kmax.reshape(-1, hkv),
+                   vmax.reshape(-1, hkv))
+
+
+def _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, *, kind, param,
+         return_stats, check_finite, backend, kv_cache=None, want_terms=False):
+    """Validate, run the backend, refuse or bound what it did not compute right, certify the rest."""
     enable_gqa = validate.check_flag("enable_gqa", enable_gqa)
     Hq, Hkv, M, N, D, Dv = validate.check_qkv(query, key, value, enable_gqa=enable_gqa)
-    top_k = validate.check_top_k(param, N) if mode == "top_k" else None
-    eps = validate.check_eps(param) if mode == "eps" else None
-    max_tail = validate.check_max_tail(param) if mode == "max_tail" else None
+    select = selection(kind, param, N)
     validate.check_dropout(dropout_p)
     scale = validate.check_scale(scale, D)
     is_causal = validate.check_flag("is_causal", is_causal)
@@ -155,48 +207,36 @@ def _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, 
     name = resolve_backend(backend, query, needs_grad)
     q, k, v = (t.reshape(-1, h, *t.shape[-2:]) for t, h in ((query, Hq), (key, Hkv), (value, Hkv)))
     mask4 = mask.reshape(-1, Hq, M, N) if mask is not None else None
-    kw = dict(scale=scale, is_causal=is_causal, top_k=top_k, eps=eps, max_tail=max_tail)
     cdt = torch.float64 if query.dtype == torch.float64 else torch.float32
     scale_err = validate.check_scale_dtype(scale, cdt)
     with torch.no_grad():
-        # Row norms, one pass over each tensor: the finiteness check and the certificate share them.
-        norms = tuple(row_norms(t) for t in (q, k, v))
+        # Row norms: one pass over q, and over K and V unless the cache has them; the finiteness
+        # check and the certificate share them.
+        qnorm = row_norms(q)
+        kv = _key_value_norms(key, value, kv_cache, Hkv, N)
         if check_finite:
-            validate.check_values(query, key, value, scale, attn_mask, norms=norms,
+            validate.check_values(query, key, value, scale, attn_mask, norms=(qnorm, kv.kmax, kv.vmax),
                                   scales_query=name == "torch")
         if name == "torch":
             out, tau, lse_all, lse_kept, rows, keep = attention_reference(
-                q, k, v, mask4, want_keep=needs_grad, vnorm=norms[2], **kw)
+                q, k, v, mask4, scale=scale, is_causal=is_causal, select=select, vnorm=kv.value,
+                vmax=kv.vmax, want_keep=needs_grad)
         else:
             from .triton_topk import attention_triton
 
             out, tau, lse_all, lse_kept, rows = attention_triton(
-                q, k, v, mask4, interpret=name == "triton-interpret", **kw)
+                q, k, v, mask4, scale=scale, is_causal=is_causal, select=select,
+                interpret=name == "triton-interpret")
         # No certificate for numbers the kernel did not compute right: overflow, NaN or Inf in a
         # visible score, a sum or the output. Refused with check_finite, else error_bound = inf there.
         seen = _mask_visible(attn_mask, is_causal, tuple(query.shape[:-1]), N, rows.n_vis.device)
-        bad_scores, bad_out = _unsound_rows(out, rows, seen.reshape(rows.n_vis.shape))
-        bad = bad_scores | bad_out
-        if check_finite and bool(bad.any()):            # the inputs are finite: this is overflow
-            cname = str(cdt).removeprefix("torch.")
-            if bool(bad_scores.any()):
-                _refuse(bad_scores, f"scores overflow {cname} inside the kernel", "scale*query*key "
-                        "(+ attn_mask) leaves its range; rescale query, key, scale or attn_mask")
-            _refuse(bad_out, f"the output overflows {str(out.dtype).removeprefix('torch.')}",
-                    "the weighted sum of value rows leaves its range; rescale value")
-        _check_counts(rows.kept, rows.n_vis, top_k, skip=bad)
-        G = Hq // Hkv
-        kmax = raise_norm(norms[1].amax(-1), D)[:, :, None].expand(-1, -1, G).reshape(-1, Hq, 1)
-        terms = certificate_terms(
-            **rows._asdict(), qnorm=raise_norm(norms[0], D), kmax=kmax, scale=scale, dim=D, dim_v=Dv,
-            compute_dtype=tau.dtype, out_dtype=out.dtype,
+        seen = seen if isinstance(seen, int) else seen.reshape(rows.n_vis.shape)
+        kmax = raise_norm(kv.kmax, D).repeat_interleave(Hq // Hkv, dim=1).unsqueeze(-1)   # (B, Hq, 1)
+        terms, bound = _certify(
+            out, rows, seen, qnorm, kmax, check_finite=check_finite, top_k=select.top_k, cdt=cdt, scale=scale,
+            dim=D, dim_v=Dv, compute_dtype=tau.dtype, out_dtype=out.dtype,
             float_mask=mask is not None and mask.dtype != torch.bool, u_dot=_matmul_roundoff(query, name),
             scale_err=scale_err)
-        bad |= torch.isnan(terms.bound())                  # e.g. 0·inf from an infinite max‖v_j‖
-        if bool(bad.any()):
-            inf = torch.full_like(terms.rho_o, math.inf)
-            terms = type(terms)(torch.where(bad, 1.0, terms.tau_up), torch.where(bad, inf, terms.rho_o),
-                                torch.where(bad, inf, terms.vmax))
     if needs_grad:  # values of the certified forward, gradients of the kept-set softmax
         diff = _differentiable(q, k, v, mask4, keep, scale)
         out = out + (diff - diff.detach())
@@ -204,7 +244,7 @@ def _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, 
     out = out.reshape(*shape, Dv)
     if not return_stats:
         return out
-    stats = AttentionStats(*(t.reshape(shape) for t in (tau, lse_all, lse_kept, rows.kept, terms.bound())))
+    stats = AttentionStats(*(t.reshape(shape) for t in (tau, lse_all, lse_kept, rows.kept, bound)))
     if want_terms:
         return out, stats, type(terms)(*(t.reshape(shape) for t in terms))
     return out, stats
@@ -220,15 +260,15 @@ def certificate_terms_of(fn, query, key, value, *args, **kw):
     >>> bool(torch.equal(terms.bound(), st.error_bound)), terms.tau_up.tolist()
     (True, [[[0.0, 0.0]]])
     """
-    modes = {topk_attention: "top_k", threshold_attention: "eps", mass_attention: "max_tail"}
-    mode = modes[fn]
-    param = kw.pop(mode)
+    kinds = {topk_attention: "top_k", threshold_attention: "eps", mass_attention: "max_tail"}
+    kind = kinds[fn]
+    param = kw.pop(kind)
     names = ("attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa")
     sdpa = dict(zip(names, args, strict=False)) | {n: kw.pop(n) for n in names if n in kw}
     defaults = dict(attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False)
     a = defaults | sdpa
     return _run(query, key, value, a["attn_mask"], a["dropout_p"], a["is_causal"], a["scale"],
-                a["enable_gqa"], mode=mode, param=param, return_stats=True,
+                a["enable_gqa"], kind=kind, param=param, return_stats=True,
                 check_finite=kw.pop("check_finite", True), backend=kw.pop("backend", "auto"),
                 want_terms=True, **kw)
 
@@ -247,6 +287,7 @@ def topk_attention(
     return_stats: bool = False,
     check_finite: bool = True,
     backend: str = "auto",
+    kv_cache: KVCache | None = None,
 ) -> torch.Tensor | tuple[torch.Tensor, AttentionStats]:
     """Top-k attention with a certificate of its error (def:topk-attention), a drop-in for SDPA.
 
@@ -268,7 +309,9 @@ def topk_attention(
     kernel (a score, sum or output that is not finite; a ``scale`` beyond the compute dtype, float32 or
     float64 for float64 inputs, or subnormal there is refused always). With ``check_finite=False`` the
     rows that NaN, Inf or overflow reach get ``error_bound = inf``: nothing is certified there. Any
-    strides are accepted.
+    strides are accepted. ``kv_cache``: a :class:`~natsparse.kernels.cache.KVCache` whose ``key`` and
+    ``value`` these are, so that their row norms (which the certificate needs) are not recomputed
+    on every decode step; it raises for other tensors and recomputes after an in-place write.
 
     Scores 2, 0, -2 and top_k=2: the key of score -2 is dropped, with its softmax mass τ.
 
@@ -282,8 +325,9 @@ def topk_attention(
     >>> bool(torch.linalg.vector_norm(dense - out, dim=-1) <= st.error_bound)
     True
     """
-    return _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, mode="top_k",
-                param=top_k, return_stats=return_stats, check_finite=check_finite, backend=backend)
+    return _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, kind="top_k",
+                param=top_k, return_stats=return_stats, check_finite=check_finite, backend=backend,
+                kv_cache=kv_cache)
 
 
 def threshold_attention(
@@ -300,6 +344,7 @@ def threshold_attention(
     return_stats: bool = False,
     check_finite: bool = True,
     backend: str = "auto",
+    kv_cache: KVCache | None = None,
 ) -> torch.Tensor | tuple[torch.Tensor, AttentionStats]:
     """Threshold attention (def:threshold-attention): keep the keys with a_j ≥ eps, 0 < eps < 1.
 
@@ -316,8 +361,9 @@ def threshold_attention(
     >>> round(st.tail_mass.item(), 4), bool(st.tail_mass.item() < 1 * 0.1)
     (0.0159, True)
     """
-    return _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, mode="eps",
-                param=eps, return_stats=return_stats, check_finite=check_finite, backend=backend)
+    return _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, kind="eps",
+                param=eps, return_stats=return_stats, check_finite=check_finite, backend=backend,
+                kv_cache=kv_cache)
 
 
 def mass_attention(
@@ -334,6 +380,7 @@ def mass_attention(
     return_stats: bool = False,
     check_finite: bool = True,
     backend: str = "auto",
+    kv_cache: KVCache | None = None,
 ) -> torch.Tensor | tuple[torch.Tensor, AttentionStats]:
     """Mass-target attention (def:mass-attention): per query the smallest top-k set whose discarded
     mass is ≤ ``max_tail`` (0 ≤ max_tail < 1), ties toward the lower key index.
@@ -351,5 +398,6 @@ def mass_attention(
     ...  for t in (0.02, 0.2)]
     [2, 1]
     """
-    return _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, mode="max_tail",
-                param=max_tail, return_stats=return_stats, check_finite=check_finite, backend=backend)
+    return _run(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa, kind="max_tail",
+                param=max_tail, return_stats=return_stats, check_finite=check_finite, backend=backend,
+                kv_cache=kv_cache)

@@ -1,6 +1,8 @@
 """Launcher of the fused Triton kernel for certified top-k, threshold and mass-target attention.
 
-Design (source in ``triton_topk_kernel.py``). One program handles one block of BLOCK_M queries
+Design (source in ``triton_topk_kernel.py``, whose kernel reads as its phases: ``_setup``, a select
+phase — ``_select_topk`` (bracket or radix), ``_online_pass`` (threshold) or ``_online_pass`` then
+``_select_mass`` — then ``_final_pass`` and ``_store``). One program handles one block of BLOCK_M queries
 of one (batch, query head) and streams over the key blocks of its key/value head (h // group:
 grouped-query attention without copying K or V), recomputing scores s = q·kᵀ·scale (+ the additive
 mask) in float32 each time; masked keys get −inf and are invisible. The N×N score matrix never exists.
@@ -52,7 +54,8 @@ from types import ModuleType
 import torch
 
 from . import buffers
-from .certificate import RowNumbers, gamma
+from .certificate import RowNumbers, gamma_of
+from .selection import Selection
 
 _TRITON_DTYPES = (torch.float16, torch.bfloat16, torch.float32)
 
@@ -107,31 +110,27 @@ def attention_triton(
     *,
     scale: float,
     is_causal: bool,
-    top_k: int | None = None,
-    eps: float | None = None,
-    max_tail: float | None = None,
+    select: Selection,
     interpret: bool = False,
-    selection: dict | None = None,
+    config: dict | None = None,
 ):
     """Run the fused kernel on validated inputs; any strides are accepted.
 
     q (B, Hq, M, D), k (B, Hkv, N, D), v (B, Hkv, N, Dv), attn_mask None or broadcast to
-    (B, Hq, M, N) (a view: stride 0 where broadcast). Exactly one of ``top_k``, ``eps`` and
-    ``max_tail`` is given. ``interpret=True`` runs the Triton interpreter on CPU tensors (tests),
+    (B, Hq, M, N) (a view: stride 0 where broadcast); ``select`` the kept set (top-k, threshold or
+    mass-target). ``interpret=True`` runs the Triton interpreter on CPU tensors (tests),
     with float16/bfloat16 upcast to float32 (the interpreter's ``tl.dot`` multiplies bfloat16 bit
-    patterns); otherwise the tensors must live on a CUDA device. ``selection`` (tests and benchmarks)
+    patterns); otherwise the tensors must live on a CUDA device. ``config`` (tests and benchmarks)
     overrides entries of :func:`selection_config`; if it has a key "bracketed", that entry receives
     the per-row int32 flags (1: the bracket held the k-th key, 0: radix fallback). Returns what
     :func:`~natsparse.kernels.reference.attention_reference` returns, without the kept mask.
 
-    >>> x = torch.zeros(1, 1, 2, 2)
-    >>> attention_triton(x, x, x, scale=1.0, is_causal=False)
+    >>> x = torch.zeros(1, 1, 2, 2, dtype=torch.float64)
+    >>> attention_triton(x, x, x, scale=1.0, is_causal=False, select=Selection("top_k", 1))
     Traceback (most recent call last):
     ...
-    ValueError: exactly one of top_k, eps and max_tail must be given
+    TypeError: q, k, v must be float16, bfloat16 or float32 for Triton, got torch.float64
     """
-    if sum(x is not None for x in (top_k, eps, max_tail)) != 1:
-        raise ValueError("exactly one of top_k, eps and max_tail must be given")
     if q.dtype not in _TRITON_DTYPES:
         raise TypeError(f"q, k, v must be float16, bfloat16 or float32 for Triton, got {q.dtype}")
     mod = _kernel_module(interpret)
@@ -148,9 +147,9 @@ def attention_triton(
     # torch (to nearest), not by the interpreter's own bfloat16 conversion, which is not round-to-nearest
     # (it broke the certificate by up to one bf16 ulp, test_certificate_holds_on_every_row_triton).
     out = buffers.empty((B, Hq, M, Dv), torch.float32 if upcast else out_dtype, dev)
-    tau, lse_all, lse_kept, row_max, l_kept, l_drop, vsq = (
-        buffers.empty((B, Hq, M), torch.float32, dev) for _ in range(7))
-    n_vis, kept = (buffers.empty((B, Hq, M), torch.int64, dev) for _ in range(2))
+    # τ, lse_all, lse_kept, row max, l_kept, l_drop, max‖v_j‖²; the visible and kept counts
+    stats = buffers.empty((7, B, Hq, M), torch.float32, dev)
+    counts = buffers.empty((2, B, Hq, M), torch.int64, dev)
     if attn_mask is None:
         mask, mask_kind, mstrides = q, 0, (0, 0, 0, 0)
     else:
@@ -159,34 +158,35 @@ def attention_triton(
     # Small blocks keep the interpreter fast; 64 suits a GPU (tl.dot needs ≥ 16).
     block = 16 if interpret else 64
     grid = (-(-M // block), B * Hq)
-    mode = 0 if top_k is not None else (1 if eps is not None else 2)
-    sel = {**selection_config(interpret), **{key: val for key, val in (selection or {}).items()
+    mode = {"top_k": 0, "eps": 1, "max_tail": 2}[select.kind]
+    sel = {**selection_config(interpret), **{key: val for key, val in (config or {}).items()
                                              if key != "bracketed"}}
     # Scratch of the bracket select: CAP candidate order keys per row, O(M·CAP), no N×N.
     scratch = torch.empty((B * Hq * M * sel["cap"] if sel["select"] == "bracket" else 1,),
                           dtype=torch.int32, device=dev)
     bracketed = torch.zeros((B, Hq, M), dtype=torch.int32, device=dev)
     mod._sparse_attn_fwd[grid](
-        q, k, v, mask, out, tau, lse_all, lse_kept, row_max, l_kept, l_drop, n_vis, kept, vsq,
-        scratch, bracketed,
-        *q.stride(), *k.stride(), *v.stride(), *mstrides, *out.stride(),
+        q, k, v, mask, out, stats, counts, scratch, bracketed,
+        q.stride(), k.stride(), v.stride(), tuple(mstrides), out.stride(),
         Hq, Hq // Hkv, M, N, D, Dv, float(scale),
-        kernel_top_k(top_k) if top_k is not None else 0,
-        math.log(eps) if eps is not None else 0.0,
-        float(max_tail) if max_tail is not None else 0.0, float(sel["skew"]),
+        kernel_top_k(select.top_k) if select.kind == "top_k" else 0,
+        math.log(select.value) if select.kind == "eps" else 0.0,
+        float(select.value) if select.kind == "max_tail" else 0.0, float(sel["skew"]),
         BLOCK_M=block, BLOCK_N=block, BLOCK_D=_pow2(D), BLOCK_DV=_pow2(Dv),
         IS_CAUSAL=is_causal, MODE=mode, MASK_KIND=mask_kind, RADIX_BITS=2,
         PRECISION="ieee" if q.dtype == torch.float32 else "tf32",
         SELECT=int(sel["select"] == "bracket"), SAMPLE_BLOCKS=sel["sample_blocks"], CAP=sel["cap"],
     )
-    if selection is not None and "bracketed" in selection:
-        selection["bracketed"] = bracketed
+    tau, lse_all, lse_kept, row_max, l_kept, l_drop, vsq = stats
+    n_vis, kept = counts
+    if config is not None and "bracketed" in config:
+        config["bracketed"] = bracketed
     if upcast:
         out = out.to(out_dtype)
     # max‖v_j‖₂ from the float32 sum of squares: raise it past that sum's rounding (γ_{Dv+1}),
     # the square root's, and past squares and partial sums that underflow (≤ 2⁻¹²⁶ each, flushed to
     # zero or not).
-    vmax = torch.sqrt(vsq.double() * (1 + float(gamma(Dv + 1, 2.0**-24))) + 2 * (Dv + 1) * 2.0**-126)
+    vmax = torch.sqrt(vsq.double() * (1 + gamma_of(Dv + 1, 2.0**-24)) + 2 * (Dv + 1) * 2.0**-126)
     vmax = vmax * (1 + 2.0**-52)
     rows = RowNumbers(row_max=row_max, l_kept=l_kept, l_drop=l_drop, n_vis=n_vis, kept=kept, vmax=vmax)
     return out, tau, lse_all, lse_kept, rows

@@ -236,8 +236,9 @@ def check_values(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float
     By Cauchy–Schwarz |s_ij| ≤ |scale|·‖q_i‖·‖k_j‖ and |Σ_j p_j v_j| ≤ N·max_j‖v_j‖, so when both
     bounds stay below its maximum nothing can overflow; nor can the product formed first: scale·q
     (``scales_query``, the torch backend) or q·kᵀ (the Triton kernel, which scales after). ``norms``
-    are the row norms of q, k and v (from ``certificate.row_norms``) if the caller has them (the
-    certificate needs them too: one pass over each tensor). What still overflows (an additive mask,
+    are the row norms of q, k and v (from ``certificate.row_norms``), or any tensors whose maxima are
+    theirs (a KVCache keeps the maxima of K and V), if the caller has them (the certificate needs
+    them too: one pass over each tensor, or none). What still overflows (an additive mask,
     rounding at the very edge) the caller finds in the kernel's own numbers.
 
     >>> x = torch.ones(1, 1, 2, 2)
