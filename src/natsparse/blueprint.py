@@ -231,8 +231,8 @@ def graph_svg(uses: Mapping[str, Iterable[str]], statuses: Mapping[str, str], *,
     Each node is a rounded box with the result id, styled by ``statuses[id]``
     (see `natsparse.proofs.STATUS_TABLE`), wrapped in a link ``hrefs[id]`` when given, with a tooltip of its
     title, status and the scope of what was checked (``scopes[id]``). Arrows go from a used result
-    to the result that uses it. The SVG keeps its natural size (ids stay readable); the book's CSS
-    scrolls it sideways when the page is narrower.
+    to the result that uses it. The SVG's ``width`` and ``height`` are its natural size (ids at 13 px):
+    the book's CSS scales it down to the column, and `figure_html` adds the link to the natural size.
     """
     unknown = sorted(set(statuses.values()) - set(STATUS_TABLE))
     if unknown:
@@ -280,6 +280,23 @@ def graph_svg(uses: Mapping[str, Iterable[str]], statuses: Mapping[str, str], *,
                    f'</title>{_box(x, y, legend_w, NODE_H, st, st, FONT, 13)}</g>')
     out.append("</g></svg>")
     return "\n".join(out)
+
+
+#: The text of the link under the graph that opens it at its natural size.
+FULL_SIZE_TEXT = "Open the graph at full size"
+
+
+def figure_html(svg: str) -> str:
+    """The graph `svg` as the book shows it: scaled to the column (natsparse.css), with a link under it
+    that opens the same SVG at its natural size in a new tab (``a.natsparse-blueprint-full``, whose
+    address ``book/_static/natsparse-blueprint.js`` sets from the page's SVG).
+
+    >>> figure_html("<svg/>").count("natsparse-blueprint-full")
+    2
+    """
+    return (f"{svg}\n<p class='natsparse-blueprint-full'><a class='natsparse-blueprint-full' href='#' "
+            f"target='_blank' rel='noopener'>{FULL_SIZE_TEXT}</a> (SVG, every id at its natural size; "
+            f"nodes link to their sections).</p>")
 
 
 def results_table_html(rows: Iterable[Mapping[str, str]], hrefs: Mapping[str, str]) -> str:

@@ -14,9 +14,16 @@ tests read a book already built with ``jupyter-book build . --path-output DIR`` 
   formula is clipped in a theorem box; that tables show every column, keep numbers on one line
   and print no raw exponent, TeX or JSON; that status words are in neutral colours unless
   something failed; that the blueprint's boxes do not overlap, hold their ids, keep edges off
-  other boxes, spread their arrowheads and match the legend; and that the figures of the
-  Gaussian, asymptotics and kernel chapters are there at a readable size. Full-page screenshots
-  of every page go to ``screenshots/`` under the build (printed at the end).
+  other boxes, spread their arrowheads and match the legend, that the graph is scaled to its column
+  (undistorted) and that its one full-size link opens the same SVG at its natural size with absolute
+  links; that no code (input cell, output, code block of the prose) is wider than its box or the
+  column (`test_code_is_never_cut_at_the_right_edge`); that no table header wraps inside a word or a
+  relation such as "tau = 0" (`test_table_headers_break_between_words_only`); that every status word
+  of the prose said of a result matches the status the blueprint's table shows
+  (`test_prose_states_the_status_the_book_shows`, claims from test_prose_status.py); and that the
+  figures of the Gaussian, asymptotics and kernel chapters are there at a readable size (legends off
+  the data: test_figures.py). Full-page screenshots of every page go to ``screenshots/`` under the
+  build (printed at the end).
 """
 
 from __future__ import annotations
@@ -226,6 +233,32 @@ out.words = Array.from(document.querySelectorAll(
     'div.cell_output td, div.cell_output span, div.cell_output b, div.cell_output code')).filter(e =>
     e.children.length === 0).map(e => ({text: e.textContent.trim().toLowerCase(), cls: e.className || '',
     color: getComputedStyle(e).color, background: getComputedStyle(e).backgroundColor}));
+// code blocks (input cells, outputs, the prose's code) as shown: how wide their text is, how wide
+// their box, and where they end against the article's column
+const column = (document.querySelector('.bd-article') || document.querySelector('main'))
+    .getBoundingClientRect();
+out.code = Array.from(document.querySelectorAll('main pre')).filter(p => p.getClientRects().length > 0
+    && p.clientWidth > 0).map(p => {
+  const r = p.getBoundingClientRect();
+  const where = p.closest('div.cell_input') ? 'input cell'
+      : p.closest('div.cell_output') ? 'output' : 'prose';
+  const longest = p.textContent.split('\\n').reduce((a, b) => b.length > a.length ? b : a, '');
+  return {where: where, sw: p.scrollWidth, cw: p.clientWidth, right: r.right, columnRight: column.right,
+          line: longest.slice(0, 70)};
+});
+// table headers: every character with the vertical middle of its box, to find where a header wraps
+out.heads = Array.from(document.querySelectorAll('div.cell_output table thead th')).map(th => {
+  const chars = [];
+  const walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    for (let i = 0; i < n.data.length; i++) {
+      const range = document.createRange(); range.setStart(n, i); range.setEnd(n, i + 1);
+      const q = Array.from(range.getClientRects()).find(x => x.width > 0);
+      chars.push([n.data[i], q ? (q.top + q.bottom) / 2 : null]);
+    }
+  }
+  return {text: th.textContent, fontSize: parseFloat(getComputedStyle(th).fontSize), chars: chars};
+});
 // the blueprint graph in SVG user units
 const svg = document.querySelector('svg.natsparse-blueprint');
 if (svg) {
@@ -247,6 +280,10 @@ if (svg) {
       return {from: p.dataset.from, to: p.dataset.to, pts: pts};
     }),
     shown: svg.getBoundingClientRect().width, viewBox: svg.viewBox.baseVal.width,
+    shownHeight: svg.getBoundingClientRect().height, viewBoxHeight: svg.viewBox.baseVal.height,
+    right: svg.getBoundingClientRect().right, container: svg.parentElement.getBoundingClientRect().width,
+    columnRight: column.right,
+    full: Array.from(document.querySelectorAll('a.natsparse-blueprint-full')).map(a => a.href),
   };
 }
 return out;
@@ -282,6 +319,13 @@ def _wait_ready(drv) -> str:
     return drv.execute_async_script(_WAIT_MATHJAX)
 
 
+_FETCH = """
+const done = arguments[arguments.length - 1];
+fetch(arguments[0]).then(r => r.ok ? r.text() : 'HTTP ' + r.status).then(done)
+  .catch(e => done('error: ' + e));
+"""
+
+
 def _full_page_screenshot(drv, path: Path) -> None:
     """The whole page at 1280 px wide (the window grows to the page's height, then shrinks back)."""
     height = drv.execute_script("return document.documentElement.scrollHeight;")
@@ -292,9 +336,11 @@ def _full_page_screenshot(drv, path: Path) -> None:
 
 
 def _blueprint_screenshot(drv, path: Path) -> None:
-    """The blueprint graph alone at its natural size (it is wider than the page, which scrolls it)."""
+    """The blueprint graph alone at its natural size (the page shows it scaled to the column)."""
     w, h = drv.execute_script("""
       const svg = document.querySelector('svg.natsparse-blueprint').cloneNode(true);
+      svg.style.maxWidth = 'none'; svg.style.width = svg.getAttribute('width') + 'px';
+      svg.style.height = svg.getAttribute('height') + 'px';
       document.body.innerHTML = ''; document.body.style.margin = '0'; document.body.appendChild(svg);
       const r = svg.getBoundingClientRect(); return [Math.ceil(r.width), Math.ceil(r.height)];""")
     drv.set_window_size(max(int(w) + 40, 800), int(h) + 160)
@@ -330,6 +376,8 @@ def browsed(driver, book_server, built_book) -> dict:
     if "book/blueprint" in pages and pages["book/blueprint"].get("blueprint"):
         driver.get(urljoin(book_server, "book/blueprint.html"))
         _wait_ready(driver)
+        bp = pages["book/blueprint"]["blueprint"]
+        bp["full_text"] = driver.execute_async_script(_FETCH, bp["full"][0]) if bp["full"] else None
         _blueprint_screenshot(driver, shots / "blueprint-graph.png")
     print(f"screenshots: {shots}")
     return {"pages": pages, "console": console, "shots": shots}
@@ -528,8 +576,37 @@ def blueprint_problems(bp: dict) -> list[str]:
         if legend.get(n["status"]) != n["attrs"]:
             out.append(f"legend for {n['status']} {legend.get(n['status'])} differs from node {n['id']} "
                        f"{n['attrs']}")
-    if bp["shown"] < 0.95 * bp["viewBox"]:
-        out.append(f"graph shrunk to {bp['shown']:.0f} of {bp['viewBox']:.0f} px: ids too small to read")
+    if bp["shown"] > bp["container"] + 1 or bp["right"] > bp["columnRight"] + 1:
+        out.append(f"graph {bp['shown']:.0f} px wide in a column of {bp['container']:.0f} px (ends at "
+                   f"{bp['right']:.0f} px, the column at {bp['columnRight']:.0f} px): it is cut or scrolls")
+    if abs(bp["shownHeight"] * bp["viewBox"] - bp["shown"] * bp["viewBoxHeight"]) > bp["viewBox"]:
+        out.append(f"graph distorted: shown {bp['shown']:.0f}×{bp['shownHeight']:.0f} px for a viewBox "
+                   f"{bp['viewBox']:.0f}×{bp['viewBoxHeight']:.0f}")
+    out += full_size_problems(bp)
+    return out
+
+
+def full_size_problems(bp: dict) -> list[str]:
+    """The link under the graph must open the same graph at its natural size: an SVG whose width is
+    its viewBox's, with every node, whose links still lead somewhere (absolute addresses)."""
+    if len(bp.get("full") or ()) != 1:
+        return [f"{len(bp.get('full') or ())} links to the graph at full size (a.natsparse-blueprint-full), "
+                f"expected 1"]
+    text = bp.get("full_text") or ""
+    root = re.search(r"<svg\b[^>]*>", text)
+    if not root or "natsparse-blueprint" not in root.group(0):
+        return [f"the full-size link {bp['full'][0][:60]} does not lead to the graph's SVG: {text[:80]!r}"]
+    width = re.search(r'\swidth="([\d.]+)', root.group(0))
+    box = re.search(r'viewBox="[\d.]+ [\d.]+ ([\d.]+)', root.group(0))
+    out = []
+    if not (width and box and abs(float(width.group(1)) - float(box.group(1))) < 1):
+        out.append(f"the full-size SVG is not at its natural size: {root.group(0)[:200]}")
+    nodes = text.count('class="bp-node"')
+    if nodes != len(bp["nodes"]):
+        out.append(f"the full-size SVG has {nodes} nodes, the page's graph {len(bp['nodes'])}")
+    relative = [h for h in re.findall(r'\shref="([^"]+)"', text) if not re.match(r"https?://", h)]
+    if relative:
+        out.append(f"the full-size SVG keeps relative links, which lead nowhere from it: {relative[:3]}")
     return out
 
 
@@ -570,3 +647,118 @@ def figure_problems(page: str, info: dict) -> list[str]:
 def test_figures_are_there_at_a_readable_size(browsed, page):
     problems = figure_problems(page, browsed["pages"][page])
     assert not problems, "\n".join(problems)
+
+
+def code_problems(pages: dict[str, dict]) -> list[str]:
+    """Code a reader sees cut at the right edge: an input cell, an output or a code block of the prose
+    whose text is wider than its box (it would scroll, and a reader takes the cut for the end of the
+    line) or whose box ends beyond the article's column."""
+    out = []
+    for page, info in pages.items():
+        for c in info["code"]:
+            if c["sw"] > c["cw"] + 1:
+                out.append(f"{page}: {c['where']} {c['sw']} px wide in {c['cw']} px, cut at the right edge: "
+                           f"{c['line']!r}")
+            elif c["right"] > c["columnRight"] + 1:
+                out.append(f"{page}: {c['where']} ends at {c['right']:.0f} px, beyond the column "
+                           f"({c['columnRight']:.0f} px): {c['line']!r}")
+    return out
+
+
+@_browser
+def test_code_is_never_cut_at_the_right_edge(browsed):
+    blocks = [c for info in browsed["pages"].values() for c in info["code"]]
+    assert sum(c["where"] == "input cell" for c in blocks) > 50, f"only {len(blocks)} code blocks found"
+    problems = code_problems(browsed["pages"])
+    assert not problems, f"{len(problems)} code blocks cut:\n" + "\n".join(problems[:40])
+
+
+#: Characters of a relation or a compound: a header may not wrap next to one ("tau = 0", "error/bound").
+JOINERS = "=<>≤≥≠≈~∼×·+−–-/"
+
+
+#: A bare number, which stays on the line of the word after it ("2 tau").
+NUMBER_WORD = r"[-+−]?\d+(?:\.\d+)?"
+
+
+def _units(chars: list) -> list[list]:
+    """The characters of a header grouped into the units a line may not break: words, words joined
+    by or holding a relation or compound character (``tau = 0`` is one unit, ``error/bound`` too), and a
+    number with the word after it (``2 tau``)."""
+    words, current = [], []
+    for ch, mid in chars:
+        if ch.isspace():
+            if current:
+                words.append(current)
+            current = []
+        else:
+            current.append((ch, mid))
+    if current:
+        words.append(current)
+    units: list[list] = []
+    last = ""
+    for word in words:
+        text = "".join(c for c, _ in word)
+        if units and (units[-1][-1][0] in JOINERS or word[0][0] in JOINERS
+                      or re.fullmatch(NUMBER_WORD, last)):
+            units[-1] += word
+        else:
+            units.append(list(word))
+        last = text
+    return units
+
+
+def header_problems(pages: dict[str, dict]) -> list[str]:
+    """Table headers that wrap inside a word or a relation: the characters of one unit (`_units`)
+    shown on two lines (their middles apart by more than 0.6 em, which a super- or subscript is not)."""
+    out = []
+    for page, info in pages.items():
+        for head in info["heads"]:
+            limit = 0.6 * head["fontSize"]
+            for unit in _units(head["chars"]):
+                mids = [m for _, m in unit if m is not None]
+                if mids and max(mids) - min(mids) > limit:
+                    text = "".join(c for c, _ in unit)
+                    lines: list[str] = []
+                    last = None
+                    for ch, m in head["chars"]:
+                        if m is not None and last is not None and abs(m - last) > limit:
+                            lines.append(" ⏎ ")
+                        lines.append(ch)
+                        last = m if m is not None else last
+                    out.append(f"{page}: header {head['text'].strip()!r} breaks inside {text!r}: "
+                               f"{' '.join(''.join(lines).split())!r}")
+    return out
+
+
+@_browser
+def test_table_headers_break_between_words_only(browsed):
+    heads = [h for info in browsed["pages"].values() for h in info["heads"]]
+    assert len(heads) > 100, f"only {len(heads)} table headers found"
+    problems = header_problems(browsed["pages"])
+    assert not problems, "\n".join(problems[:40])
+
+
+def shown_statuses(info: dict) -> dict[str, str]:
+    """{id: status} of the blueprint's table of all results, as the built book shows it."""
+    for t in info["tables"]:
+        if "id" in t["heads"] and "status" in t["heads"]:
+            width = len(t["heads"])
+            rows = [t["cells"][i:i + width] for i in range(0, len(t["cells"]), width)]
+            i, s = t["heads"].index("id"), t["heads"].index("status")
+            return {row[i]["text"].split()[0]: row[s]["text"] for row in rows if len(row) == width}
+    return {}
+
+
+@_browser
+def test_prose_states_the_status_the_book_shows(browsed):
+    """Every status word of the prose said of a result (test_prose_status.py) against the status the
+    blueprint's table shows, computed while this book was built."""
+    from natsparse.proofs import registry
+
+    from .test_prose_status import status_claims, status_problems
+
+    shown = shown_statuses(browsed["pages"]["book/blueprint"])
+    assert sorted(shown) == sorted(registry), "the blueprint's table does not list every result"
+    problems = status_problems(status_claims(), shown)
+    assert not problems, "stale status prose:\n" + "\n".join(problems)

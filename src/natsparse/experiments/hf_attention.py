@@ -38,6 +38,7 @@ The core lives in the experiments layer because the real-decoder study and its e
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -443,8 +444,10 @@ def register(topk: Window | None = None, mass_target: Window | None = None) -> t
     or explicit window; prefer `window` / `certified`, which scope a rule to a block. Returns the two
     names. Safe to call again.
     """
-    from transformers import AttentionInterface
-    from transformers.masking_utils import AttentionMaskInterface
+    with warnings.catch_warnings():  # tqdm.auto warns "IProgress not found" in a notebook
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        from transformers import AttentionInterface
+        from transformers.masking_utils import AttentionMaskInterface
 
     for name, w, arg in (("natsparse_topk", topk, "topk"), ("natsparse_mass", mass_target, "mass_target")):
         if w is not None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib.metadata
 import math
 import time
+import warnings
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -77,9 +78,11 @@ def load_model(attn: str = "sdpa", dtype: torch.dtype = torch.float32):
     generation). The model package is looked for first, so its absence is told with `INSTALL`."""
     path = gguf_file()
     try:
-        import accelerate  # noqa: F401  (transformers loads the GGUF weights through it)
-        import gguf  # noqa: F401  (transformers reads the GGUF file with it)
-        import transformers
+        with warnings.catch_warnings():  # tqdm.auto warns "IProgress not found" in a notebook
+            warnings.filterwarnings("ignore", message="IProgress not found")
+            import accelerate  # noqa: F401  (transformers loads the GGUF weights through it)
+            import gguf  # noqa: F401  (transformers reads the GGUF file with it)
+            import transformers
     except ImportError as e:
         raise ValueError(f"model: smollm2 needs transformers, gguf and accelerate ({DEPENDENCIES}): "
                          f"{e}") from None

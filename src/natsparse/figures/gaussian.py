@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from .style import column_figsize, plt
+from .style import column_figsize, legend_below, plt
 
 
 def k_eps_scaling(runs: dict) -> Figure:
     """k_eps against n on log-log axes for each gamma: Monte Carlo, the k-eps rule, fitted slope."""
-    fig, ax = plt.subplots(figsize=column_figsize(4.2))
+    fig, ax = plt.subplots(figsize=column_figsize(6.2), layout="constrained")
     for gamma, r in runs.items():
         ns, ks = np.asarray(r["n"], float), np.asarray(r["k_eps"], float)
         line, = ax.loglog(ns, ks, "o", label=f"γ={float(gamma):g}: Monte Carlo, slope {r['slope']:.3f}")
@@ -23,7 +23,7 @@ def k_eps_scaling(runs: dict) -> Figure:
                   label=f"k-ε rule n·Φc(β+Φ⁻¹(ε)), slope {r['rule_slope']:.3f} (limit {r['limit']:.2f})")
     ax.set_xlabel("n")
     ax.set_ylabel("k_ε = min{k : τ_k ≤ ε}")
-    ax.legend()
+    legend_below(fig, ax, ncols=1)
     ax.set_title("k_ε against n, β² = 2γ ln n")
     return fig
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from .style import PALETTE, column_figsize, plt
+from .style import PALETTE, column_figsize, legend_below, plt
 
 _LAYERS = plt.get_cmap("viridis")
 
@@ -35,7 +35,7 @@ def exponents(report: dict) -> Figure:
     without the sink token, and ε = 0.01."""
     rows = report["law"]["by_layer"]
     x = np.arange(len(rows))
-    fig, ax = plt.subplots(figsize=column_figsize(4.2))
+    fig, ax = plt.subplots(figsize=column_figsize(4.6), layout="constrained")
     fits = (("0.05", "ε = 0.05"), ("0.05_nosink", "ε = 0.05, sink apart"), ("0.01", "ε = 0.01"))
     for off, (key, label) in zip((-0.22, 0.0, 0.22), fits, strict=True):
         c = np.array([r[f"C_{key}"] for r in rows])
@@ -45,8 +45,7 @@ def exponents(report: dict) -> Figure:
     ax.set_xlabel("layer")
     ax.set_ylabel("fitted C")
     ax.set_title("Exponent of k_ε ~ n^C per layer (95% bootstrap intervals)")
-    ax.legend(ncols=3, loc="lower center")
-    fig.tight_layout()
+    legend_below(fig, ax, ncols=3)
     return fig
 
 
@@ -54,7 +53,7 @@ def sink(report: dict) -> Figure:
     """Median attention-sink mass (on token 0) per layer at each n."""
     law = report["law"]
     L = len(law["by_layer"])
-    fig, ax = plt.subplots(figsize=column_figsize(3.8))
+    fig, ax = plt.subplots(figsize=column_figsize(4.4), layout="constrained")
     for i, n in enumerate(law["lengths"]):
         m = [np.median([h["sink"][i] for h in law["heads"] if h["layer"] == la]) for la in range(L)]
         colour = plt.get_cmap("plasma")(i / max(len(law["lengths"]) - 1, 1))
@@ -63,15 +62,14 @@ def sink(report: dict) -> Figure:
     ax.set_ylabel("median mass on token 0")
     ax.set_ylim(0, 1)
     ax.set_title("The attention sink")
-    ax.legend(ncols=4)
-    fig.tight_layout()
+    legend_below(fig, ax, ncols=4)
     return fig
 
 
 def perplexity_gap(report: dict) -> Figure:
     """Relative perplexity gap to dense attention against n, one line per window rule (log scale)."""
     rows = [r for r in report["inference"]["rows"] if r["kind"] != "dense"]
-    fig, ax = plt.subplots(figsize=column_figsize(4.2))
+    fig, ax = plt.subplots(figsize=column_figsize(4.8), layout="constrained")
     rules = list(dict.fromkeys(r["rule"] for r in rows))
     styles = {"fixed": "o-", "log": "s--", "power": "D-", "mass": "^:"}
     for i, rule in enumerate(rules):
@@ -82,8 +80,7 @@ def perplexity_gap(report: dict) -> Figure:
     ax.set_xlabel("context length n")
     ax.set_ylabel("perplexity / dense − 1")
     ax.set_title("Perplexity gap to dense attention")
-    ax.legend(ncols=2)
-    fig.tight_layout()
+    legend_below(fig, ax, ncols=4)
     return fig
 
 

@@ -57,4 +57,91 @@ def unreadable(fig) -> list[str]:
     return out
 
 
-__all__ = ["DPI", "PALETTE", "SMALLEST_PT", "TEXT_WIDTH_IN", "column_figsize", "plt", "unreadable"]
+def legend_below(fig, ax=None, *, ncols: int | None = None):
+    """The legend of `ax` (the figure's first axes by default) under the figure, off every axes, so it
+    never covers data; `fig` must use ``layout="constrained"``, which makes room for it. Returns it.
+
+    >>> fig, ax = plt.subplots(figsize=column_figsize(3.0), layout="constrained")
+    >>> _ = ax.plot([0, 1], [0, 1], label="a"); _ = legend_below(fig)
+    >>> legend_problems(fig)
+    []
+    >>> plt.close(fig)
+    """
+    handles, labels = (ax or fig.axes[0]).get_legend_handles_labels()
+    return fig.legend(handles, labels, loc="outside lower center", ncols=ncols or min(4, len(labels)))
+
+
+def _drawn_points(ax, step: float = 2.0):
+    """Display coordinates of what `ax` draws as data: the vertices of every visible line and points
+    every `step` px along its segments (unless it has no line style), the markers of scatter plots and
+    the bars of error bars, limited to the axes' box (what lies outside is clipped away)."""
+    import numpy as np
+    from matplotlib.collections import LineCollection, PathCollection
+
+    def along(xy: np.ndarray) -> np.ndarray:
+        if len(xy) < 2:
+            return xy
+        out = [xy[:1]]
+        for a, b in zip(xy[:-1], xy[1:], strict=True):
+            n = max(1, int(np.hypot(*(b - a)) // step))
+            out.append(a + (b - a) * np.linspace(0, 1, n + 1)[1:, None])
+        return np.concatenate(out)
+
+    pts = []
+    for line in ax.get_lines():
+        if not line.get_visible():
+            continue
+        xy = line.get_transform().transform(np.asarray(line.get_xydata(), float))
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        pts.append(along(xy) if line.get_linestyle() not in ("None", " ", "", "none") else xy)
+    for coll in ax.collections:
+        if not coll.get_visible():
+            continue
+        if isinstance(coll, PathCollection) and len(coll.get_offsets()):
+            pts.append(coll.get_offset_transform().transform(np.asarray(coll.get_offsets(), float)))
+        elif isinstance(coll, LineCollection):
+            for seg in coll.get_segments():
+                if len(seg):
+                    pts.append(along(coll.get_transform().transform(np.asarray(seg, float))))
+    if not pts:
+        return np.empty((0, 2))
+    xy = np.concatenate(pts)
+    box = ax.get_window_extent()
+    keep = (xy[:, 0] >= box.x0) & (xy[:, 0] <= box.x1) & (xy[:, 1] >= box.y0) & (xy[:, 1] <= box.y1)
+    return xy[keep]
+
+
+def legend_problems(fig) -> list[str]:
+    """Legends of `fig` (of an axes or of the figure) that a reader cannot read whole or that hide data:
+    a legend cut off by the figure's edge, and for each legend how many drawn points of each axes
+    (`_drawn_points`: lines, markers, error bars) fall inside its box.
+
+    >>> fig, ax = plt.subplots(figsize=column_figsize(3.0))
+    >>> _ = ax.plot([0, 1], [0, 1], label="a"); _ = ax.legend(loc="center")
+    >>> legend_problems(fig)[0].startswith("legend ['a'] covers")
+    True
+    >>> plt.close(fig)
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] + list(fig.legends)
+    out = []
+    for leg in legends:
+        if not leg.get_visible():
+            continue
+        box = leg.get_window_extent(renderer)
+        labels = [t.get_text() for t in leg.get_texts()]
+        page = fig.bbox
+        if box.x0 < page.x0 - 1 or box.x1 > page.x1 + 1 or box.y0 < page.y0 - 1 or box.y1 > page.y1 + 1:
+            out.append(f"legend {labels} is cut off by the figure's edge")
+        for i, ax in enumerate(fig.axes):
+            xy = _drawn_points(ax)
+            inside = ((xy[:, 0] > box.x0) & (xy[:, 0] < box.x1) & (xy[:, 1] > box.y0) & (xy[:, 1] < box.y1))
+            if inside.any():
+                out.append(f"legend {labels} covers {int(inside.sum())} drawn points of axes {i} "
+                           f"({ax.get_title() or 'untitled'})")
+    return out
+
+
+__all__ = ["DPI", "PALETTE", "SMALLEST_PT", "TEXT_WIDTH_IN", "column_figsize", "legend_below",
+           "legend_problems", "plt", "unreadable"]

@@ -88,6 +88,54 @@ def header(name: str) -> str:
     return text.replace("_", " ")
 
 
+#: Characters of a relation or a compound; a header never wraps next to one ("tau = 0", "error/bound").
+JOINERS = "=<>≤≥≠≈~∼×·+−–-/"
+
+
+_NUMBER = re.compile(r"^[-+−]?\d+(\.\d+)?$")
+
+
+def _words(name: str) -> list[str]:
+    """`name` split at its spaces, except those inside ``{...}`` (a TeX super- or subscript)."""
+    words, current, depth = [], "", 0
+    for ch in name:
+        depth += (ch == "{") - (ch == "}")
+        if ch.isspace() and depth <= 0:
+            if current:
+                words.append(current)
+            current = ""
+        else:
+            current += ch
+    return words + [current] if current else words
+
+
+def header_html(name: str) -> str:
+    """The ``<th>`` content of column `name`: `header`, where every relation or compound (words joined by
+    or holding one of `JOINERS`, e.g. "tau = 0", "error/bound"), an identifier (``top_k``, shown "top k")
+    and a number with the word it multiplies ("2 tau") is one unbreakable unit, so a narrow column wraps
+    its header between words only.
+
+    >>> header_html("rows with tau = 0")
+    "rows with <span class='natsparse-nobr'>tau = 0</span>"
+    >>> header_html("top_k"), header_html("error / 2 tau")
+    ("<span class='natsparse-nobr'>top k</span>", "<span class='natsparse-nobr'>error / 2 tau</span>")
+    >>> header_html("median tau")
+    'median tau'
+    """
+    groups: list[list[str]] = []
+    for word in _words(name):
+        if groups and (groups[-1][-1][-1] in JOINERS or word[0] in JOINERS or _NUMBER.match(groups[-1][-1])):
+            groups[-1].append(word)
+        else:
+            groups.append([word])
+    out = []
+    for group in groups:
+        text = header(" ".join(group))
+        joined = len(group) > 1 or any(ch in JOINERS + "_" for ch in group[0].strip("−-+"))
+        out.append(f"<span class='natsparse-nobr'>{text}</span>" if joined else text)
+    return " ".join(out)
+
+
 def _cell(value, column: str, digits: int) -> str:
     """One ``<td>``: a number right-aligned on one line, a yes/no/undecided word, or text."""
     if value is None:
@@ -130,7 +178,7 @@ def html_table(rows: Sequence[Mapping[str, object]], columns: Sequence[str] | No
     cells = [[_cell(r.get(c), c, per_column.get(c, default)) for c in cols] for r in rows]
     number = "<td class='natsparse-num'>"
     numeric = [all(row[j].startswith(number) for row in cells) for j in range(len(cols))]
-    head = "".join(f"<th class='natsparse-num'>{header(c)}</th>" if num else f"<th>{header(c)}</th>"
+    head = "".join(f"<th class='natsparse-num'>{header_html(c)}</th>" if num else f"<th>{header_html(c)}</th>"
                    for c, num in zip(cols, numeric, strict=True))
     body = "".join("<tr>" + "".join(row) + "</tr>" for row in cells)
     return f"<table class='natsparse-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
