@@ -28,7 +28,7 @@ from .certificate import row_norms
 
 
 class KVNorms(NamedTuple):
-    """Row norms of K and V as :func:`~natsparse.kernels.certificate.row_norms` computes them
+    """Row norms of K and V as ``natsparse.kernels.certificate.row_norms`` computes them
     (float32, float64 for float64 inputs): ``key`` and ``value`` shaped (..., Hkv, S), ``kmax`` and
     ``vmax`` their maxima over the keys, (..., Hkv)."""
 
@@ -104,12 +104,12 @@ class KVCache:
 
     @property
     def key(self) -> torch.Tensor:
-        """The cached keys (..., Hkv, S, E): a view of the storage."""
+        """The cached keys, of shape (..., Hkv, S, E), as a view of the storage."""
         return self._k[..., : self._len, :]
 
     @property
     def value(self) -> torch.Tensor:
-        """The cached values (..., Hkv, S, Ev): a view of the storage."""
+        """The cached values, of shape (..., Hkv, S, Ev), as a view of the storage."""
         return self._v[..., : self._len, :]
 
     def _versions(self) -> tuple[int, int]:
@@ -125,7 +125,7 @@ class KVCache:
             self._seen = self._versions()
 
     def norms(self, key: torch.Tensor, value: torch.Tensor) -> KVNorms:
-        """The :class:`KVNorms` of ``key`` and ``value``, which must be this cache's :attr:`key` and
+        """The ``KVNorms`` of ``key`` and ``value``, which must be this cache's :attr:`key` and
         :attr:`value` (same memory, shape and strides); recomputed first if the storage was written in
         place since they were taken. Raises ValueError for any other tensors."""
         for name, given, own in (("key", key, self.key), ("value", value, self.value)):
