@@ -19,7 +19,7 @@ import math
 import mpmath
 from scipy.stats import binom
 
-from .bounds import compile_bound, register_bound
+from .bounds import compile_bound, compile_expr, register_bound
 from .sharp import k_trivial
 from .validate import as_k_of, as_nonnegative, as_open_unit, as_positive_int, as_positive_real
 
@@ -495,6 +495,96 @@ def nc_sufficient(n, gamma, C, alpha=1, delta=DEFAULT_DELTA) -> dict:
         direct = tail_bound_direct(nn, b, kk, delta)
         return {"k": kk, "beta": b, "tau_bound": direct["tau"], "exponent": 1 - g,
                 "C_above_exponent": C > 1 - g, "vacuous": direct["vacuous"]}
+
+
+def _explicit_parts():
+    """thm:nC-explicit's quantities as the registry states them: U (relation 0 is tau <= U / L), the count
+    bound N (hypothesis k >= N) and L_w (hypothesis L <= L_w), each compiled for mpmath, and theta_star."""
+    from ..proofs import get
+    from ..proofs.gaussian import L, theta_star  # the symbol L and the margin the limits are taken at
+
+    r = get("thm:nC-explicit")
+    by_lhs = {str(h.lhs): h.rhs for h in r.hypotheses}
+    exprs = {"U": r.relations()[0].rhs * L, "N": by_lhs["k"], "L_w": by_lhs["L"], "theta": theta_star}
+    return {name: compile_expr(e, "mpmath") for name, e in exprs.items()}
+
+
+def _gamma_c(gamma, C):
+    g, c = as_gamma(gamma), mpmath.mpf(as_positive_real(C, "C"))
+    if not 0 < g < 1:
+        raise ValueError(f"gamma must be in (0, 1) for thm:nC-explicit, got {gamma}")
+    if not c > 1 - g:
+        raise ValueError(f"C must be > 1 - gamma = {mpmath.nstr(1 - g, 6)} for thm:nC-explicit, got {C}")
+    return g, c
+
+
+@register_bound("thm:nC-explicit")
+def nc_explicit(n, gamma, C, alpha=1, delta=DEFAULT_DELTA, theta=None) -> dict:
+    """thm:nC-explicit at n, beta = sqrt(2 gamma ln n), the margin theta (default theta_star(gamma, C), the
+    one its limits are taken at; its bound holds for every theta in (0, 1) fixed before sampling) and the
+    window k = ceil(alpha n^C): the count bound N, L_w, and the bound U / L_w on tau_k (w.p. 1 - delta)
+    where the theorem's hypotheses hold (k >= N and L_w > 0); otherwise `vacuous` with the reason. Every
+    quantity is the registry formula's, evaluated in mpmath.
+
+    >>> r = nc_explicit(10**12, 0.25, 0.9)
+    >>> r["holds"], mpmath.nstr(r["theta"], 4), mpmath.nstr(r["tau_bound"], 4)   # theta_star: vacuous
+    (True, '0.0625', '36.87')
+    >>> [mpmath.nstr(nc_explicit(10**e, 0.25, 0.9, theta=0.35)["tau_bound"], 4) for e in (12, 30, 60)]
+    ['0.7528', '0.1371', '0.01475']
+    """
+    nn = as_n(n)
+    g, c = _gamma_c(gamma, C)
+    a, d = mpmath.mpf(as_positive_real(alpha, "alpha")), as_open_unit(delta, "delta")
+    if theta is not None and not 0 < as_positive_real(theta, "theta") < 1:
+        raise ValueError(f"theta must be in (0, 1), got {theta}")
+    parts = _explicit_parts()
+    with mpmath.workdps(DPS):
+        values = {"n": mpmath.mpf(nn), "gamma": g, "C": c, "delta": mpmath.mpf(d),
+                  "beta": beta_of_gamma(nn, g), "L": mpmath.mpf(1)}
+
+        def at(name):
+            names, f = parts[name]
+            return f(*(values[str(x)] for x in names))
+
+        values["theta"] = at("theta") if theta is None else mpmath.mpf(theta)
+        kk = int(mpmath.ceil(a * mpmath.mpf(nn) ** c))
+        out = {"k": kk, "theta": values["theta"], "beta": values["beta"], "count_bound": at("N"),
+               "L_w": at("L_w"), "U": at("U")}
+        reasons = []
+        if kk < out["count_bound"]:
+            reasons.append(f"k = {kk} is below the count bound {mpmath.nstr(out['count_bound'], 6)}")
+        if out["L_w"] <= 0:
+            reasons.append("L_w <= 0")
+        if reasons:
+            return {**out, "holds": False, "tau_bound": mpmath.mpf(1), "vacuous": True, "reason": "; ".join(reasons)}
+        bound = out["U"] / out["L_w"]
+        return {**out, "holds": True, "tau_bound": bound, "vacuous": bound >= 1}
+
+
+def nc_explicit_n0(gamma, C, alpha=1, delta=DEFAULT_DELTA, max_log10: int = 300, step: int = 8) -> dict:
+    """A numerical n_0 of thm:nC-explicit: the first n on the grid 10^(j/step) (n >= 10) from which its
+    hypotheses hold with k = ceil(alpha n^C) and L = L_w, and its bound on tau_k is < 1, at every grid point
+    up to 10^max_log10. A grid check, not a proof that nothing fails between grid points or beyond.
+
+    >>> nc_explicit_n0(0.5, 0.9)["log10_n0"]   # theta_star is small: the bound tends to 0 slowly
+    109.75
+    """
+    if not (isinstance(max_log10, int) and 1 <= max_log10 <= 10000):
+        raise ValueError(f"max_log10 must be an integer in [1, 10000], got {max_log10!r}")
+    if not (isinstance(step, int) and 1 <= step <= 64):
+        raise ValueError(f"step must be an integer in [1, 64], got {step!r}")
+    first = None
+    for j in range(step, max_log10 * step + 1):
+        with mpmath.workdps(DPS):
+            nn = int(mpmath.ceil(mpmath.power(10, mpmath.mpf(j) / step)))
+        r = nc_explicit(nn, gamma, C, alpha, delta)
+        if r["vacuous"]:
+            first = None
+        elif first is None:
+            first = (j, nn)
+    if first is None:
+        return {"n0": None, "log10_n0": None, "reason": f"the bound is vacuous at n = 10^{max_log10}"}
+    return {"n0": first[1], "log10_n0": first[0] / step, "max_log10": max_log10}
 
 
 @register_bound("cor:adaptive-window")

@@ -29,12 +29,15 @@ g = sp.Function("g")
 P_A, P_B, P_AB, P_dev = sp.symbols("P(A) P(B) P(A∪B) P_dev", nonnegative=True)
 u, b, V, ES, ESq = sp.symbols("u b V E[S] sum_E[X^2]", nonnegative=True)
 lo, hi = sp.symbols("lo hi", real=True)
+# limits: growth rates r_f = lim ln f / ln n of functions eventually > 0
+F, G = sp.Function("f", positive=True), sp.Function("g", positive=True)
+r_f, r_g = sp.symbols("r_f r_g", real=True)
 
 #: axiom id -> the kernel rule through which it is used (the others are used as instances)
 RULES = {"ax:relabel": "unfold", "ax:topk-order": "order", "ax:max-bound": "maximum, maximum_at_most",
          "ax:prob-distances": "distances", "ax:gaussian-expectation": "meaning, concentration",
          "ax:union-bound": "conclude", "ax:bernstein": "concentration", "ax:hoeffding": "concentration",
-         "ax:maurer": "concentration", "ax:markov": "concentration"}
+         "ax:maurer": "concentration", "ax:markov": "concentration", "ax:growth-rate": "vanishes"}
 
 AXIOMS = [
     Result(
@@ -176,5 +179,20 @@ AXIOMS = [
         formula=sp.Le(P_dev, sp.exp(-u**2 / (2 * ESq))),
         notes="Maurer (2003), A bound on the deviation probability for sums of non-negative random "
               "variables, J. Inequal. Pure Appl. Math. 4(1), art. 15, thm. 1.",
+    ),
+    Result(
+        "ax:growth-rate", "axiom", "Growth rates",
+        "For functions of n eventually > 0 with growth rates r_f = lim ln f / ln n and r_g: fg has rate "
+        "r_f + r_g, f^p rate p r_f, f + g rate max(r_f, r_g), f - g rate r_f when r_g < r_f (and f - g > 0 "
+        "eventually), exp(A) rate lim A / ln n, a constant > 0 or a power of ln n rate 0; a rate < 0 "
+        "means f -> 0.",
+        r"\lim_{n\to\infty}\frac{\ln f(n)}{\ln n} = r_f < 0 \ \Rightarrow\ \lim_{n\to\infty} f(n) = 0",
+        ("companion",),
+        formula=sp.Eq(sp.Limit(F(n), n, sp.oo), 0),
+        hypotheses=(sp.Eq(sp.Limit(sp.log(F(n)) / sp.log(n), n, sp.oo), r_f), sp.Lt(r_f, 0)),
+        notes="Limits of sums, products and compositions with the continuous functions exp, log and "
+              "x -> x^p (e.g. Rudin, Principles of Mathematical Analysis, 3rd ed., thm. 3.3 and 4.7), "
+              "with ln(f + g) = ln f + ln(1 + g/f) and ln(f - g) = ln f + ln(1 - g/f); the calculus of "
+              "orders of growth of Hardy, Orders of Infinity (1910), ch. 1.",
     ),
 ]

@@ -40,14 +40,17 @@ import sympy as sp
 from . import kernel as K
 from .decide import holds, is_zero, proves_sign
 from .kernel import DROP, Fact, _events, _fact, _inputs, _need, _registry, _relation, _same
-from .symbols import a, beta, eps, j, n, s
+from .symbols import C, a, beta, eps, gamma, j, n, s
 
 #: a score value, and y = e^x > 0 (the kernel works on the line of y)
 x = sp.Symbol("x", real=True)
 y = sp.Symbol("y", positive=True)
 #: the symbols a function of the score may depend on: parameters, never a random quantity (L and L_2
 #: are numbers fixed before sampling: lower bounds on Z, not Z)
-PARAMETERS = frozenset(sp.symbols("t c M", real=True)) | {*sp.symbols("L L_2 M", positive=True), beta, eps, n}
+#: the regime's parameters as the asymptotic proofs write them: gamma = 1/(1 + w), C = 1 - gamma + kappa
+w, kappa = sp.symbols("w kappa", positive=True)
+PARAMETERS = frozenset(sp.symbols("t c M", real=True)) | {
+    *sp.symbols("L L_2 M theta", positive=True), beta, eps, n, gamma, C, w, kappa}
 #: the symbols a statement may choose (a threshold t, a level M)
 CHOSEN = frozenset(sp.symbols("t M", real=True)) | {sp.Symbol("M", positive=True)}
 _GAUSS = ("gaussian-model", "ax:gaussian-expectation")
@@ -246,17 +249,19 @@ def _moment(branches, chain, power: int) -> sp.Expr:
 LAWS = ("ax:bernstein", "ax:hoeffding", "ax:maurer", "ax:markov")
 
 
-def concentration(law: str, total, *, deviation, failure, lo=0, hi=None) -> Fact:
+def concentration(law: str, total, *, deviation, failure, lo=0, hi=None, second: Fact | None = None) -> Fact:
     """An instance of `law` for the sum `total` of g(s_j) over the keys (independent terms: the scores are
     i.i.d. N(0, beta^2) and g depends on parameters only), every term in [lo, hi] (hi None: unbounded,
     for ax:maurer and ax:markov only). Upper tail (ax:bernstein): total <= n E g + deviation; lower tails
     (ax:hoeffding, ax:maurer): n E g - deviation <= total; ax:markov (terms >= 0): total < deviation;
     the fact fails with probability <= failure, which the axiom's bound at `deviation` must not exceed
-    (decided)."""
-    got = _inputs("concentration", law=law, total=total, deviation=deviation, failure=failure, lo=lo, hi=hi)
+    (decided). `second`, a fact E g^2 <= B (sure, or where hypotheses hold), lets the check read B for the second moment (Bernstein's
+    variance is then bounded by n B), so that a deviation may be written with a simpler B."""
+    got = _inputs("concentration", law=law, total=total, deviation=deviation, failure=failure, lo=lo, hi=hi,
+                  second=second)
     if got is DROP:
         return K._dropped("concentration")
-    law, total = got["law"], got["total"]
+    law, total, second = got["law"], got["total"], got["second"]
     u, fail = K.exact(sp.sympify(got["deviation"])), K.exact(sp.sympify(got["failure"]))
     lo, hi = K.exact(sp.sympify(got["lo"])), None if got["hi"] is None else K.exact(sp.sympify(got["hi"]))
     _need(law in LAWS, f"concentration: {law} is not one of {LAWS}")
@@ -276,10 +281,17 @@ def concentration(law: str, total, *, deviation, failure, lo=0, hi=None) -> Fact
     _need(proves_sign(u) and proves_sign(fail, strict=True), "concentration: a deviation >= 0, failure > 0")
     chain = tuple(chain)
     m1 = _moment(branches, chain, 1)
+    m2 = _moment(branches, chain, 2) if second is not None or law in ("ax:bernstein", "ax:maurer") else None
+    if second is not None:
+        _need(
+            isinstance(second, Fact) and not second.over and all(is_zero(p) for _, p in second.events)
+            and isinstance(second.rel, sp.Le) and is_zero(second.rel.lhs - m2),
+            f"concentration: {getattr(second, 'rel', second)} is not a sure bound on E g^2 = {m2}",
+        )
     ell = sp.expand_log(sp.log(1 / fail))  # exp(-E) <= failure  <=>  E >= ell  (ax:exp-monotone)
     if law == "ax:bernstein":
         _need(hi is not None, "concentration: ax:bernstein needs bounded terms")
-        V = n * (_moment(branches, chain, 2) - m1**2)
+        V = n * (m2 - m1**2) if second is None else n * second.rel.rhs  # Var g <= E g^2 <= B
         den = V + (hi - lo) * u / 3  # > 0: V is a variance (>= 0) and b u > 0
         _need(proves_sign((hi - lo) * u, strict=True), "concentration: b u is not decided > 0")
         ok = proves_sign(sp.expand(u**2 - 2 * ell * den))
@@ -290,7 +302,7 @@ def concentration(law: str, total, *, deviation, failure, lo=0, hi=None) -> Fact
         rel = sp.Le(n * m1 - u, total)
     elif law == "ax:maurer":
         _need(proves_sign(lo), "concentration: ax:maurer needs terms >= 0")
-        ok = proves_sign(sp.expand(u**2 - 2 * ell * n * _moment(branches, chain, 2)))
+        ok = proves_sign(sp.expand(u**2 - 2 * ell * n * (m2 if second is None else second.rel.rhs)))
         rel = sp.Le(n * m1 - u, total)
     else:
         _need(proves_sign(lo) and proves_sign(u, strict=True), "concentration: ax:markov: terms >= 0, a > 0")
@@ -298,7 +310,11 @@ def concentration(law: str, total, *, deviation, failure, lo=0, hi=None) -> Fact
         rel = sp.Lt(total, u)
     _need(ok, f"concentration: {law}'s bound at the deviation {u} is not decided <= {fail}")
     event = (f"{law}: {rel}", fail)
-    return _fact(rel, (), None, "concentration", (law, *_GAUSS, "ax:exp-monotone"), events=[event])
+    if second is None:
+        return _fact(rel, (), None, "concentration", (law, *_GAUSS, "ax:exp-monotone"), events=[event])
+    # where the hypotheses behind the moment bound hold (events of failure 0)
+    return _fact(rel, (), second.model, "concentration", (law, *_GAUSS, "ax:exp-monotone"),
+                 f"E g^2 <= {second.rel.rhs}", events=[event, *second.events])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -97,6 +97,27 @@ _lg3 = sp.log(3 / delta)
 U_t = (n * sp.exp(beta**2 / 2) * Phi(t / beta - beta) + sp.exp(t) * _lg3 / 3
        + sp.sqrt(sp.exp(2 * t) * _lg3**2 / 9 + 2 * n * sp.exp(2 * beta**2) * Phi(t / beta - 2 * beta) * _lg3))
 
+# thm:nC-explicit: a window k >= alpha n^C, C > 1 - gamma, in the regime beta^2 = 2 gamma ln n. A margin
+# theta in (0, 1) puts the count threshold at t = (1 - theta) beta^2 and the truncation at (1 + theta) beta^2
+# (the mass of e^s sits near beta^2); each Phi_c is bounded by ax:gaussian-tail. theta_star is small enough
+# that the count bound is o(n^C) and the deviation of the truncated partition function o(its mean).
+theta = sp.Symbol("theta", positive=True)
+theta_star = (C - 1 + gamma) * (1 - gamma) / (C * (4 * gamma + 1))
+t_w = (1 - theta) * beta**2
+p_w = sp.exp(-((1 - theta) * beta) ** 2 / 2)              # >= P(s > t_w) = Phi_c((1 - theta) beta)
+count_w = n * p_w + bernstein_u(n * p_w, delta / 3)
+L_w_mean = n * sp.exp(beta**2 / 2) * (1 - sp.exp(-((theta * beta) ** 2) / 2))
+L_w_dev = sp.sqrt(2 * n * sp.exp(2 * beta**2 - ((1 - theta) * beta) ** 2 / 2) * _lg3)
+L_w = L_w_mean - L_w_dev
+U_w = (n * sp.exp(beta**2 / 2 - (theta * beta) ** 2 / 2) + sp.exp(t_w) * _lg3 / 3
+       + sp.sqrt(sp.exp(2 * t_w) * _lg3**2 / 9 + 2 * n * sp.exp(2 * beta**2 - ((1 + theta) * beta) ** 2 / 2) * _lg3))
+
+
+def in_regime(expr):
+    """expr at theta = theta_star with beta^2 = 2 gamma ln n put in (beta = sqrt(2 gamma ln n))."""
+    return expr.xreplace({theta: theta_star, beta: sp.sqrt(2 * gamma * sp.log(n))})
+
+
 # thm:polylog-insufficient
 M_max = beta * sp.sqrt(2 * sp.log(n / delta_p))
 
@@ -222,6 +243,31 @@ GAUSSIAN = [
         formula=sp.Tuple(regime, sp.Eq(k, sp.ceiling(alpha * n**C)), sp.Eq(k_exp, 1 - gamma)),
         hypotheses=(sp.Lt(gamma, 1), sp.Gt(C, 1 - gamma)),
         uses=("thm:error-whp", "lem:lognormal-tilt"),
+    ),
+    Result(
+        "thm:nC-explicit", "theorem", "A window of n^C keys: the explicit bound and its limit",
+        "For every beta > 0 and 0 < theta < 1, with probability >= 1 - delta, tau_k <= U / L for every "
+        "window k at least the count bound N at t = (1 - theta) beta^2 and every 0 < L <= L_w (U, N, L_w: "
+        "the bounds of thm:error-whp's direct form with each Phi_c replaced by its Chernoff bound, the "
+        "truncation at (1 + theta) beta^2). For 0 < gamma < 1, C > 1 - gamma, theta = (C - 1 + gamma)"
+        "(1 - gamma) / (C (4 gamma + 1)) and beta^2 = 2 gamma ln n: U / L_w -> 0, N / (alpha n^C) -> 0 and "
+        "the deviation of L_w is o(its mean). So for all large n the window k = ceil(alpha n^C) and "
+        "L = L_w qualify, and tau_k -> 0 in probability.",
+        r"\tau_k \le U/L\ \text{w.p.}\ \ge 1-\delta,\qquad \frac{U}{L_w}\to 0,\quad "
+        r"\frac{N}{\alpha n^C}\to 0\quad(\beta^2 = 2\gamma\ln n,\ C > 1-\gamma)",
+        ("companion",),
+        formula=sp.Tuple(sp.Le(tau, U_w / L),
+                         sp.Eq(sp.Limit(in_regime(U_w / L_w), n, sp.oo), 0, evaluate=False),
+                         sp.Eq(sp.Limit(in_regime(count_w / (alpha * n**C)), n, sp.oo), 0, evaluate=False),
+                         sp.Eq(sp.Limit(in_regime(L_w_dev / L_w_mean), n, sp.oo), 0, evaluate=False)),
+        hypotheses=(sp.Lt(gamma, 1), sp.Gt(C, 1 - gamma), sp.Lt(delta, 1), sp.Lt(theta, 1), sp.Ge(k, count_w),
+                    sp.Le(L, L_w)),
+        failure=delta,
+        uses=("thm:error-whp", "lem:partition-lower", "lem:count-upper"),
+        notes="The first relation holds for every beta > 0 and theta in (0, 1); the limits are in the regime "
+              "at theta = theta_star. The n_0 beyond "
+              "which k = ceil(alpha n^C) and L = L_w meet the hypotheses is where N <= alpha n^C and "
+              "L_w > 0; numeric.gaussian computes it for given parameters.",
     ),
     Result(
         "thm:polylog-insufficient", "theorem", "Polylog windows do not suffice",

@@ -195,3 +195,71 @@ def _polylog_insufficient():
         K.derive(g_exp, eqs=[K.meaning(w_exp)]),
     ]
     return K.conclude("thm:polylog-insufficient", facts, [mdl])
+
+
+@general_proof(
+    "thm:nC-explicit",
+    scope="the bound: every n >= 1, 1 <= k <= n, beta > 0, 0 < theta < 1, 0 < delta < 1, every window k "
+    "and L as in the hypotheses; the limits: n -> oo with beta^2 = 2 gamma ln n, 0 < gamma < 1, C > 1 - gamma",
+    model="top-k S (|S| = k), T the other n - k >= 0 keys; delta = e^{-ell}, gamma = 1/(1 + w), "
+    "C = 1 - gamma + kappa (ell, w, kappa > 0)",
+)
+def _nc_explicit():
+    from .asymptotic import vanishes
+    from .gaussian import L, L_w_dev, U_w, bernstein_u, p_w, t_w, theta
+    from .symbols import C, gamma
+
+    sizes = {delta: sp.exp(-ell), gamma: 1 / (1 + P.w), C: 1 - 1 / (1 + P.w) + P.kappa}
+    mdl = model("top-k S, delta = exp(-ell), gamma = 1/(1+w), C = 1 - gamma + kappa",
+                (part("S", k), part("T", n - k, nonempty=False)), {"S"}, sizes)
+    hyps = K.hypothesis("thm:nC-explicit", mdl)
+    (below_one,) = [h for h in hyps if h.rel.lhs == theta]  # theta < 1
+    (k_count,) = [h for h in hyps if h.rel.rhs == k]  # k >= the count bound N
+    (low_l,) = [h for h in hyps if h.rel.lhs == L]  # L <= L_w
+    level = t_w  # (1 - theta) beta^2
+    third = sp.exp(-ell) / 3
+    lg3 = sp.expand_log(sp.log(1 / third))
+    b2 = beta**2
+    # the three Chernoff bounds on Phi_c that replace the exact Gaussian tails
+    margin = K.derive(sp.Le(0, (1 - theta) * beta), ineqs=[(below_one, beta)])
+    (tail_low,) = K.instance("ax:gaussian-tail", given=[margin], x=(1 - theta) * beta)
+    (tail_mid,) = K.instance("ax:gaussian-tail", x=theta * beta)
+    (tail_high,) = K.instance("ax:gaussian-tail", x=(1 + theta) * beta)
+    # Z >= L_w >= L: Maurer on the sum truncated at (1 + theta) beta^2 (at delta/3)
+    z_sum = P.meaning(Z)
+    below = P.score_sum(sp.Piecewise((sp.exp(x), x <= (1 + theta) * b2), (0, True)))
+    second = K.derive(sp.Le(P.moment(below, 2), sp.exp(2 * b2 - (1 - theta) ** 2 * b2 / 2)),
+                      ineqs=[(tail_low, sp.exp(2 * b2))])
+    low = P.concentration("ax:maurer", below, deviation=sp.expand_log(L_w_dev.xreplace(sizes)), failure=third,
+                          second=second)
+    mean_low = K.derive(sp.Le(sp.exp(b2 / 2) * (1 - sp.exp(-(theta**2) * b2 / 2)), P.moment(below, 1)),
+                        ineqs=[(tail_mid, sp.exp(b2 / 2))])
+    large_z = K.derive(sp.Le(L, Z), eqs=[z_sum], ineqs=[
+        (P.compare_sums(sp.Le(below, z_sum.rel.rhs)), 1), (low, 1), (mean_low, n), (low_l, 1)])
+    # at most k scores above t = (1 - theta) beta^2 (Bernstein at delta/3 and the window's hypothesis)
+    above = P.score_sum(sp.Piecewise((1, x > level), (0, True)))
+    p_bound = K.derive(sp.Le(P.moment(above, 2), p_w), ineqs=[(tail_low, 1)])
+    deviation = sp.expand_log(bernstein_u(n * p_w, third))
+    counted = P.concentration("ax:bernstein", above, deviation=deviation, failure=third, lo=0, hi=1,
+                              second=p_bound)
+    few_above = K.derive(sp.Le(above, k), ineqs=[(counted, 1), (p_bound, n), (k_count, 1)])
+    (dropped_low,) = P.dropped_below(mdl, few_above)
+    # the dropped mass is at most T_t, bounded by Bernstein at delta/3 with its mean and second moment
+    # bounded by the Chernoff tails
+    mass = P.score_sum(sp.Piecewise((sp.exp(x), x <= level), (0, True)))
+    mass_second = sp.exp(2 * b2 - (1 + theta) ** 2 * b2 / 2)
+    second_mass = K.derive(sp.Le(P.moment(mass, 2), mass_second), ineqs=[(tail_high, sp.exp(2 * b2))])
+    u = sp.exp(level) * lg3 / 3 + sp.sqrt(sp.exp(2 * level) * lg3**2 / 9 + 2 * n * mass_second * lg3)
+    bounded = P.concentration("ax:bernstein", mass, deviation=u, failure=third, lo=0, hi=sp.exp(level),
+                              second=second_mass)
+    mean_mass = K.derive(sp.Le(P.moment(mass, 1), sp.exp(b2 / 2 - theta**2 * b2 / 2)),
+                         ineqs=[(tail_mid, sp.exp(b2 / 2))])
+    dropped = P.part_of_sum(mdl, "T", mass, dropped_low)
+    U = sp.expand_log(U_w.xreplace(sizes))  # log(3 e^ell) = log 3 + ell: decided > 0
+    dropped_mass = dropped.rel.lhs
+    at_most_u = K.derive(sp.Le(dropped_mass, U), ineqs=[(dropped, 1), (bounded, 1), (mean_mass, n)])
+    row = K.unfold(mdl)
+    g_bound, *g_limits = goals("thm:nC-explicit", mdl)
+    direct = K.derive(g_bound, eqs=[row["tau"]], ineqs=[(at_most_u, 1 / K.Z), (large_z, U / (K.Z * L))])
+    limits = [vanishes(g.lhs.args[0]) for g in g_limits]
+    return K.conclude("thm:nC-explicit", [direct, *limits], [mdl])
