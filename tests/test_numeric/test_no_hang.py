@@ -80,6 +80,7 @@ CORNERS = {
     "C": [0.5, 1.5],
     "alpha": [1, mpmath.mpf("1e400")],
     "c": [0, 10],
+    "theta": [None, 0.5],
 }
 
 

@@ -556,7 +556,8 @@ def nc_explicit(n, gamma, C, alpha=1, delta=DEFAULT_DELTA, theta=None) -> dict:
         if out["L_w"] <= 0:
             reasons.append("L_w <= 0")
         if reasons:
-            return {**out, "holds": False, "tau_bound": mpmath.mpf(1), "vacuous": True, "reason": "; ".join(reasons)}
+            return {**out, "holds": False, "tau_bound": mpmath.mpf(1), "vacuous": True,
+                    "reason": "; ".join(reasons)}
         bound = out["U"] / out["L_w"]
         return {**out, "holds": True, "tau_bound": bound, "vacuous": bound >= 1}
 

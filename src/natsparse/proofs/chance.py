@@ -255,8 +255,9 @@ def concentration(law: str, total, *, deviation, failure, lo=0, hi=None, second:
     for ax:maurer and ax:markov only). Upper tail (ax:bernstein): total <= n E g + deviation; lower tails
     (ax:hoeffding, ax:maurer): n E g - deviation <= total; ax:markov (terms >= 0): total < deviation;
     the fact fails with probability <= failure, which the axiom's bound at `deviation` must not exceed
-    (decided). `second`, a fact E g^2 <= B (sure, or where hypotheses hold), lets the check read B for the second moment (Bernstein's
-    variance is then bounded by n B), so that a deviation may be written with a simpler B."""
+    (decided). `second`, a fact E g^2 <= B (sure, or where hypotheses hold), lets the check read B for
+    the second moment (Bernstein's variance is then bounded by n B), so that a deviation may be written
+    with a simpler B."""
     got = _inputs("concentration", law=law, total=total, deviation=deviation, failure=failure, lo=lo, hi=hi,
                   second=second)
     if got is DROP:

@@ -109,8 +109,9 @@ count_w = n * p_w + bernstein_u(n * p_w, delta / 3)
 L_w_mean = n * sp.exp(beta**2 / 2) * (1 - sp.exp(-((theta * beta) ** 2) / 2))
 L_w_dev = sp.sqrt(2 * n * sp.exp(2 * beta**2 - ((1 - theta) * beta) ** 2 / 2) * _lg3)
 L_w = L_w_mean - L_w_dev
+_second_w = sp.exp(2 * beta**2 - ((1 + theta) * beta) ** 2 / 2)  # >= E e^{2s} 1{s <= t_w}
 U_w = (n * sp.exp(beta**2 / 2 - (theta * beta) ** 2 / 2) + sp.exp(t_w) * _lg3 / 3
-       + sp.sqrt(sp.exp(2 * t_w) * _lg3**2 / 9 + 2 * n * sp.exp(2 * beta**2 - ((1 + theta) * beta) ** 2 / 2) * _lg3))
+       + sp.sqrt(sp.exp(2 * t_w) * _lg3**2 / 9 + 2 * n * _second_w * _lg3))
 
 
 def in_regime(expr):
@@ -242,7 +243,7 @@ GAUSSIAN = [
         ("paper",),
         formula=sp.Tuple(regime, sp.Eq(k, sp.ceiling(alpha * n**C)), sp.Eq(k_exp, 1 - gamma)),
         hypotheses=(sp.Lt(gamma, 1), sp.Gt(C, 1 - gamma)),
-        uses=("thm:error-whp", "lem:lognormal-tilt"),
+        uses=("thm:nC-explicit", "thm:error-whp", "lem:lognormal-tilt"),
     ),
     Result(
         "thm:nC-explicit", "theorem", "A window of n^C keys: the explicit bound and its limit",
@@ -290,7 +291,7 @@ GAUSSIAN = [
         ("paper",),
         formula=sp.Tuple(sp.Ge(tau_fixed, 1 - k * sp.exp(M) / L), sp.Le(tau_adapt, U_t / L)),
         hypotheses=(regime, sp.Lt(gamma, 1), sp.Gt(C, 1 - gamma)),
-        uses=("thm:nC-sufficient", "thm:polylog-insufficient"),
+        uses=("thm:nC-explicit", "thm:nC-sufficient", "thm:polylog-insufficient"),
     ),
     Result(
         "prop:norm-sparsity", "proposition", "Larger weight norms mean sparser attention",

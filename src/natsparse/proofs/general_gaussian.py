@@ -200,7 +200,8 @@ def _polylog_insufficient():
 @general_proof(
     "thm:nC-explicit",
     scope="the bound: every n >= 1, 1 <= k <= n, beta > 0, 0 < theta < 1, 0 < delta < 1, every window k "
-    "and L as in the hypotheses; the limits: n -> oo with beta^2 = 2 gamma ln n, 0 < gamma < 1, C > 1 - gamma",
+    "and L as in the hypotheses; the limits: n -> oo with beta^2 = 2 gamma ln n, 0 < gamma < 1, "
+    "C > 1 - gamma",
     model="top-k S (|S| = k), T the other n - k >= 0 keys; delta = e^{-ell}, gamma = 1/(1 + w), "
     "C = 1 - gamma + kappa (ell, w, kappa > 0)",
 )
