@@ -110,3 +110,14 @@ def test_a_huge_beta_gives_a_tiny_fraction_not_an_overflow(rid, params):
     with returns_within():
         out = bounds.evaluate(rid, **params)
     assert 0 < out["fraction"] < mpmath.mpf("1e-1000")
+
+
+def test_sharp_bound_returns_at_huge_beta_and_eps_near_one():
+    """k = 0 has no M_above factor, but an arb 0 is truthy, so M_above was still integrated, over
+    [0, 12 beta]: at beta = 1e10 a NaN ball in every cell, each retried at 4x precision inside
+    acb.integral (C code, which SIGALRM cannot interrupt); over 400 s in all."""
+    with returns_within():
+        r = bounds.evaluate("thm:sparse-whp-sharp", n=4096, beta=mpmath.mpf("1e10"), eps=1 - 1e-16,
+                            delta=0.999)
+    assert r["k_trivial"] == 1 and 0 <= r["k"] <= 1
+    assert r["capped"] or r["certified_bound"] <= 0.999

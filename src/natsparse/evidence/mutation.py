@@ -578,6 +578,9 @@ def decide(original: sp.Basic, mutant: sp.Basic, hypotheses: Iterable[sp.Basic] 
                                   "another statement, true or false with the other relations")
     if any(h is sp.false for h in hypotheses):
         return Truth("undecided", "a hypothesis is false under the symbols' assumptions")
+    if original.has(sp.Limit) or mutant.has(sp.Limit):
+        return Truth("undecided", "a limit as n -> oo: the witness search evaluates at points, and SymPy "
+                                  "cannot decide limits with symbolic exponents")
     hyps_here = _relevant([h for h in hypotheses if isinstance(h, Relational)],
                           original.free_symbols | mutant.free_symbols)
     try:

@@ -222,7 +222,9 @@ def _mgf_upper(lam: float, u: float, b: float, side: int, sign: int = -1) -> arb
     if sign > 0 and side > 0:
         raise ValueError("the positive exponential moment is only bounded below u")
     if side > 0:
-        top = max(12.0 * b, math.log(200.0 / lam) + 1.0)    # the tail factor is <= e^{-200}
+        # the tail factor is <= e^{-200} past top, whatever beta (a range of 12 beta made
+        # acb.integral subdivide e^y for seconds per cell at beta = 1e10 and return a NaN ball)
+        top = max(1.0, math.log(200.0 / lam) + 1.0)
         body = acb.integral(f, 0, top).real * scale
         tail = (-la * arb(top).exp()).exp() * _phic((ua + top) / ba)
         mass = _phic(ua / ba)
@@ -247,11 +249,12 @@ def certify(n: int, b: float, eps, k: int, us, lams) -> float:
 
 def _log_g_ball(n, b, eps, k, u: float, lam: float) -> arb:
     """An arb ball whose upper end bounds log g(u) at this lambda (the certificate's cell value)."""
-    const, c, a_up, a_down = (arb(x.numerator) / arb(x.denominator) for x in exponent(n, k, eps))
-    if a_up < 0 or a_down < 0:            # an upper bound of log M bounds a log M only when a >= 0
+    coef = exponent(n, k, eps)
+    if coef[2] < 0 or coef[3] < 0:        # an upper bound of log M bounds a log M only when a >= 0
         raise ValueError("thm:sparse-whp-sharp: the Chernoff bound's powers of M must be >= 0")
+    const, c, a_up, a_down = (arb(x.numerator) / arb(x.denominator) for x in coef)
     log_g = const + arb(lam) * c + a_down * _log_upper(_mgf_upper(lam, u, b, -1))
-    if a_up:
+    if coef[2]:                           # the Fraction: an arb 0 is truthy, and 0 * a NaN ball is NaN
         log_g += a_up * _log_upper(_mgf_upper(lam, u, b, 1))
     return log_g
 

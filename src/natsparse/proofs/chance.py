@@ -45,10 +45,10 @@ from .symbols import C, a, beta, eps, gamma, j, n, s
 #: a score value, and y = e^x > 0 (the kernel works on the line of y)
 x = sp.Symbol("x", real=True)
 y = sp.Symbol("y", positive=True)
+#: the regime's parameters as the asymptotic proofs write them, gamma = 1/(1 + w) and C = 1 - gamma + kappa
+w, kappa = sp.symbols("w kappa", positive=True)
 #: the symbols a function of the score may depend on: parameters, never a random quantity (L and L_2
 #: are numbers fixed before sampling: lower bounds on Z, not Z)
-#: the regime's parameters as the asymptotic proofs write them: gamma = 1/(1 + w), C = 1 - gamma + kappa
-w, kappa = sp.symbols("w kappa", positive=True)
 PARAMETERS = frozenset(sp.symbols("t c M", real=True)) | {
     *sp.symbols("L L_2 M theta", positive=True), beta, eps, n, gamma, C, w, kappa}
 #: the symbols a statement may choose (a threshold t, a level M)
