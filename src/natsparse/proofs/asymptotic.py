@@ -45,8 +45,12 @@ def _rate(f: sp.Expr) -> sp.Expr:
         slope = sp.diff(A, ell)
         if not slope.has(ell):  # A linear in ln n
             return sp.factor(sp.cancel(slope))
-        r = sp.limit(A / ell, ell, sp.oo)
-        _need(not r.has(ell, sp.Limit, sp.oo, -sp.oo, sp.zoo, sp.nan), f"vanishes: no finite rate of {f}")
+        try:
+            r = sp.limit(A / ell, ell, sp.oo)
+        except (NotImplementedError, ValueError) as exc:  # SymPy could not decide it: a refusal, not a crash
+            raise _refuse(f, f"SymPy finds no limit of its exponent over ln n ({exc})") from None
+        _need(r.is_extended_real is True and not r.has(ell, sp.Limit, sp.oo, -sp.oo, sp.zoo, sp.nan),
+              f"vanishes: no finite real rate of {f}")
         return sp.factor(sp.cancel(r))
     if f.is_Mul:
         return sp.factor(sp.cancel(sp.Add(*(_rate(factor) for factor in f.args))))
@@ -78,10 +82,10 @@ def _positive(term: sp.Expr) -> bool:
     return True
 
 
-def _refuse(f):
+def _refuse(f, why: str = "it is not built from n, ln n, constants, sums, products, powers and exp"):
     from .kernel import ProofError
 
-    return ProofError(f"vanishes: {f} is not built from n, ln n, constants, sums, products, powers and exp")
+    return ProofError(f"vanishes: no rate of {f}: {why}")
 
 
 def rate(f: sp.Expr) -> sp.Expr:

@@ -104,14 +104,19 @@ U_t = (n * sp.exp(beta**2 / 2) * Phi(t / beta - beta) + sp.exp(t) * _lg3 / 3
 theta = sp.Symbol("theta", positive=True)
 theta_star = (C - 1 + gamma) * (1 - gamma) / (C * (4 * gamma + 1))
 t_w = (1 - theta) * beta**2
-p_w = sp.exp(-((1 - theta) * beta) ** 2 / 2)              # >= P(s > t_w) = Phi_c((1 - theta) beta)
+# the moments, each Phi_c(x) replaced by e^{-x^2/2}: of 1{s > t_w}, of e^s 1{s <= (1 + theta) beta^2} (mean
+# from below, second moment from above) and of e^s 1{s <= t_w} (both from above)
+p_w = sp.exp(-((1 - theta) * beta) ** 2 / 2)                           # >= Phi_c((1 - theta) beta)
+mean_below_w = sp.exp(beta**2 / 2) * (1 - sp.exp(-((theta * beta) ** 2) / 2))
+second_below_w = sp.exp(2 * beta**2 - ((1 - theta) * beta) ** 2 / 2)
+mean_mass_w = sp.exp(beta**2 / 2 - (theta * beta) ** 2 / 2)
+second_mass_w = sp.exp(2 * beta**2 - ((1 + theta) * beta) ** 2 / 2)
 count_w = n * p_w + bernstein_u(n * p_w, delta / 3)
-L_w_mean = n * sp.exp(beta**2 / 2) * (1 - sp.exp(-((theta * beta) ** 2) / 2))
-L_w_dev = sp.sqrt(2 * n * sp.exp(2 * beta**2 - ((1 - theta) * beta) ** 2 / 2) * _lg3)
+L_w_mean = n * mean_below_w
+L_w_dev = sp.sqrt(2 * n * second_below_w * _lg3)
 L_w = L_w_mean - L_w_dev
-_second_w = sp.exp(2 * beta**2 - ((1 + theta) * beta) ** 2 / 2)  # >= E e^{2s} 1{s <= t_w}
-U_w = (n * sp.exp(beta**2 / 2 - (theta * beta) ** 2 / 2) + sp.exp(t_w) * _lg3 / 3
-       + sp.sqrt(sp.exp(2 * t_w) * _lg3**2 / 9 + 2 * n * _second_w * _lg3))
+U_w = (n * mean_mass_w + sp.exp(t_w) * _lg3 / 3
+       + sp.sqrt(sp.exp(2 * t_w) * _lg3**2 / 9 + 2 * n * second_mass_w * _lg3))
 
 
 def in_regime(expr):

@@ -153,8 +153,6 @@ def _error_whp():
     return K.conclude("thm:error-whp", [first, second, direct], [mdl])
 
 
-
-
 @general_proof(
     "thm:polylog-insufficient",
     scope="every n >= 1, beta > 0, 1 <= k <= n, 0 < delta' < 1 and every L with P(Z >= L) >= 1 - delta' "
@@ -207,7 +205,19 @@ def _polylog_insufficient():
 )
 def _nc_explicit():
     from .asymptotic import vanishes
-    from .gaussian import L, L_w_dev, U_w, bernstein_u, p_w, t_w, theta
+    from .gaussian import (
+        L,
+        L_w_dev,
+        U_w,
+        bernstein_u,
+        mean_below_w,
+        mean_mass_w,
+        p_w,
+        second_below_w,
+        second_mass_w,
+        t_w,
+        theta,
+    )
     from .symbols import C, gamma
 
     sizes = {delta: sp.exp(-ell), gamma: 1 / (1 + P.w), C: 1 - 1 / (1 + P.w) + P.kappa}
@@ -219,7 +229,6 @@ def _nc_explicit():
     (low_l,) = [h for h in hyps if h.rel.lhs == L]  # L <= L_w
     level = t_w  # (1 - theta) beta^2
     third = sp.exp(-ell) / 3
-    lg3 = sp.expand_log(sp.log(1 / third))
     b2 = beta**2
     # the three Chernoff bounds on Phi_c that replace the exact Gaussian tails
     margin = K.derive(sp.Le(0, (1 - theta) * beta), ineqs=[(below_one, beta)])
@@ -229,12 +238,10 @@ def _nc_explicit():
     # Z >= L_w >= L: Maurer on the sum truncated at (1 + theta) beta^2 (at delta/3)
     z_sum = P.meaning(Z)
     below = P.score_sum(sp.Piecewise((sp.exp(x), x <= (1 + theta) * b2), (0, True)))
-    second = K.derive(sp.Le(P.moment(below, 2), sp.exp(2 * b2 - (1 - theta) ** 2 * b2 / 2)),
-                      ineqs=[(tail_low, sp.exp(2 * b2))])
+    second = K.derive(sp.Le(P.moment(below, 2), second_below_w), ineqs=[(tail_low, sp.exp(2 * b2))])
     low = P.concentration("ax:maurer", below, deviation=sp.expand_log(L_w_dev.xreplace(sizes)), failure=third,
                           second=second)
-    mean_low = K.derive(sp.Le(sp.exp(b2 / 2) * (1 - sp.exp(-(theta**2) * b2 / 2)), P.moment(below, 1)),
-                        ineqs=[(tail_mid, sp.exp(b2 / 2))])
+    mean_low = K.derive(sp.Le(mean_below_w, P.moment(below, 1)), ineqs=[(tail_mid, sp.exp(b2 / 2))])
     large_z = K.derive(sp.Le(L, Z), eqs=[z_sum], ineqs=[
         (P.compare_sums(sp.Le(below, z_sum.rel.rhs)), 1), (low, 1), (mean_low, n), (low_l, 1)])
     # at most k scores above t = (1 - theta) beta^2 (Bernstein at delta/3 and the window's hypothesis)
@@ -248,15 +255,12 @@ def _nc_explicit():
     # the dropped mass is at most T_t, bounded by Bernstein at delta/3 with its mean and second moment
     # bounded by the Chernoff tails
     mass = P.score_sum(sp.Piecewise((sp.exp(x), x <= level), (0, True)))
-    mass_second = sp.exp(2 * b2 - (1 + theta) ** 2 * b2 / 2)
-    second_mass = K.derive(sp.Le(P.moment(mass, 2), mass_second), ineqs=[(tail_high, sp.exp(2 * b2))])
-    u = sp.exp(level) * lg3 / 3 + sp.sqrt(sp.exp(2 * level) * lg3**2 / 9 + 2 * n * mass_second * lg3)
-    bounded = P.concentration("ax:bernstein", mass, deviation=u, failure=third, lo=0, hi=sp.exp(level),
-                              second=second_mass)
-    mean_mass = K.derive(sp.Le(P.moment(mass, 1), sp.exp(b2 / 2 - theta**2 * b2 / 2)),
-                         ineqs=[(tail_mid, sp.exp(b2 / 2))])
-    dropped = P.part_of_sum(mdl, "T", mass, dropped_low)
+    second_mass = K.derive(sp.Le(P.moment(mass, 2), second_mass_w), ineqs=[(tail_high, sp.exp(2 * b2))])
     U = sp.expand_log(U_w.xreplace(sizes))  # log(3 e^ell) = log 3 + ell: decided > 0
+    bounded = P.concentration("ax:bernstein", mass, deviation=U - n * mean_mass_w, failure=third, lo=0,
+                              hi=sp.exp(level), second=second_mass)
+    mean_mass = K.derive(sp.Le(P.moment(mass, 1), mean_mass_w), ineqs=[(tail_mid, sp.exp(b2 / 2))])
+    dropped = P.part_of_sum(mdl, "T", mass, dropped_low)
     dropped_mass = dropped.rel.lhs
     at_most_u = K.derive(sp.Le(dropped_mass, U), ineqs=[(dropped, 1), (bounded, 1), (mean_mass, n)])
     row = K.unfold(mdl)
