@@ -30,8 +30,8 @@ P_A, P_B, P_AB, P_dev = sp.symbols("P(A) P(B) P(A∪B) P_dev", nonnegative=True)
 u, b, V, ES, ESq = sp.symbols("u b V E[S] sum_E[X^2]", nonnegative=True)
 lo, hi = sp.symbols("lo hi", real=True)
 # limits: growth rates r_f = lim ln f / ln n of functions eventually > 0
-F, G = sp.Function("f", positive=True), sp.Function("g", positive=True)
-r_f, r_g = sp.symbols("r_f r_g", real=True)
+F = sp.Function("f", positive=True)
+r_f = sp.Symbol("r_f", real=True)
 
 #: axiom id -> the kernel rule through which it is used (the others are used as instances)
 RULES = {"ax:relabel": "unfold", "ax:topk-order": "order", "ax:max-bound": "maximum, maximum_at_most",
