@@ -61,14 +61,14 @@ def test_what_is_proved_and_what_is_not():
     d <= D_MAX: verified); the kernel proves the explicit whp bounds it has proofs of; the other
     probabilistic claims are only sampled."""
     proved = ("lem:lognormal-tilt", "prop:norm-sparsity", "lem:count-upper", "lem:partition-lower",
-              "thm:sparse-whp", "thm:error-whp", "thm:polylog-insufficient")
+              "thm:sparse-whp", "thm:error-whp", "thm:polylog-insufficient", "thm:nC-explicit",
+              "thm:nC-sufficient", "thm:nC-necessary-explicit", "thm:nC-necessary", "cor:adaptive-window")
     levels = {rid: {e.level for e in all_evidence(rid) if e.tool in ("sympy", "kernel")}
               for rid in (*proved, "lem:conditional-gaussian")}
     assert levels == {**dict.fromkeys(proved, {"proved"}), "lem:conditional-gaussian": {"verified"}}
     for rid in proved[2:]:
         assert status(rid) in ("proved", "fully-proved"), rid
-    for rid in ("prop:k-eps-rule", "thm:nC-sufficient", "prop:phase-diagram",
-                "cor:adaptive-window", "thm:sparse-whp-sharp"):
+    for rid in ("prop:k-eps-rule", "prop:phase-diagram", "thm:sparse-whp-sharp"):
         assert all(e.level == "sampled" for e in all_evidence(rid)), rid
         assert status(rid) in ("encoded", "sampled"), rid
 

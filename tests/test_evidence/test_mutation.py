@@ -335,3 +335,13 @@ def test_a_changed_choice_of_level_is_undecided_not_false():
     verdict = mutation.decide(sp.Eq(M, M_max), sp.Eq(M, M_max.subs(delta_p, delta_p / 2)))
     assert verdict.verdict == "undecided" and "chooses" in verdict.why
     assert mutation.decide(sp.Eq(tau, k * a_max), sp.Eq(tau, 2 * k * a_max)).verdict == "false"
+
+
+def test_a_limit_in_probability_is_undecided_not_a_crash():
+    """A mutant of plim(1 - tau) = 0 cannot be evaluated at points (the witness search once crashed on it):
+    undecided, like a limit; the kernel proof is what refuses it (tests/test_proofs/test_asymptotic.py)."""
+    from natsparse.proofs.symbols import Plim
+
+    orig = sp.Eq(Plim(1 - tau), 0)
+    for mutant in (sp.Eq(Plim(sp.Rational(9, 10) - tau), 0), sp.Ne(Plim(1 - tau), 0)):
+        assert mutation.decide(orig, mutant).verdict == "undecided"

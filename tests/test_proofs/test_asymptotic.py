@@ -8,11 +8,26 @@ import sympy as sp
 
 from natsparse.proofs import chance as P
 from natsparse.proofs import general
-from natsparse.proofs.asymptotic import rate, vanishes
-from natsparse.proofs.gaussian import L, L_w, L_w_dev, L_w_mean, U_w, count_w, in_regime, theta, theta_star
+from natsparse.proofs.asymptotic import eventually, rate, vanishes
+from natsparse.proofs.gaussian import (
+    K_win,
+    L,
+    L_w,
+    L_w_dev,
+    L_w_mean,
+    U_w,
+    count_w,
+    in_regime,
+    k_adapt,
+    k_fixed,
+    tau_adapt,
+    tau_fixed,
+    theta,
+    theta_star,
+)
 from natsparse.proofs.kernel import ProofError
 from natsparse.proofs.registry import registry
-from natsparse.proofs.symbols import C, alpha, beta, delta, gamma, k, n, tau
+from natsparse.proofs.symbols import C, Plim, alpha, beta, delta, delta_p, gamma, k, n, tau
 
 w = P.w
 ell = sp.Symbol("ell", positive=True)
@@ -162,3 +177,170 @@ def test_concentration_reads_the_second_moment_bound_it_is_given():
     # the control: a sure bound on this E g^2 is read (the check then passes with B = E g^2 + 1)
     fine = general.K.derive(sp.Le(m2, m2 + 1, evaluate=False))
     assert P.concentration("ax:bernstein", above, deviation=2 * n + 2, failure=1, lo=0, hi=1, second=fine)
+
+
+# --- thm:nC-sufficient: convergence in probability from the explicit bound ------------------------------
+
+
+def test_nc_sufficient_is_proved_from_an_instance_of_the_explicit_bound():
+    log = general.PROOFS["thm:nC-sufficient"].check()
+    rules = [s.rule for s in log.steps]
+    assert rules.count("eventually") == 2 and rules.count("in_probability") == 1
+    assert {"thm:nC-explicit", "ax:in-probability", "ax:growth-rate"} <= set(log.cited())
+
+
+@pytest.mark.parametrize("weaker", [
+    sp.Ge(k, alpha * n ** (1 - gamma)),          # a window of n^(1 - gamma): not enough keys
+    sp.Ge(k, alpha * n ** C / n ** (P.kappa)),   # the window's exponent lowered by kappa
+])
+def test_nc_sufficient_needs_a_window_above_n_to_the_one_minus_gamma(monkeypatch, weaker):
+    hyps = registry["thm:nC-sufficient"].hypotheses
+    _swap(monkeypatch, "thm:nC-sufficient", hypotheses=(*hyps[:3], weaker))
+    with pytest.raises(ProofError, match="vanishes|eventually|derive"):
+        general.PROOFS["thm:nC-sufficient"].check()
+
+
+@pytest.mark.parametrize("formula", [sp.Eq(Plim(tau), 1), sp.Eq(Plim(tau / n), 0), sp.Eq(Plim(1 - tau), 0)])
+def test_nc_sufficient_refuses_another_limit(monkeypatch, formula):
+    _swap(monkeypatch, "thm:nC-sufficient", formula=formula)
+    with pytest.raises(ProofError, match="conclude"):
+        general.PROOFS["thm:nC-sufficient"].check()
+
+
+def test_eventually_reads_the_limit_of_its_own_ratio():
+    lim, ln = vanishes(sp.log(n) / n), sp.log(n)
+    assert eventually(sp.Le(ln, n), lim).failure == 1                 # ln n / n -> 0: ln n <= n for large n
+    with pytest.raises(ProofError, match="not that of"):
+        eventually(sp.Le(2 * ln, n), lim)                             # the limit of 2 ln n / n was not given
+    with pytest.raises(ProofError, match="decided > 0"):
+        eventually(sp.Le(-ln, -n), lim)                               # the same ratio, both sides < 0: false
+    with pytest.raises(ProofError, match="not lim"):
+        eventually(sp.Le(ln, n), general.K.decide(sp.Le(1, n + 1, evaluate=False)))
+
+
+@pytest.mark.parametrize("failure, why", [
+    (delta * n, "depends on n"),                                  # a failure that grows with n
+    (delta + sp.Rational(1, 2), "does not tend to 0"),            # a failure that stays above 1/2
+])
+def test_in_probability_needs_a_failure_that_vanishes(monkeypatch, failure, why):
+    """thm:nC-explicit with a weaker failure is still proved (its events fail with probability <= delta),
+    but its instance no longer gives convergence in probability."""
+    _swap(monkeypatch, "thm:nC-explicit", failure=failure)
+    assert general.PROOFS["thm:nC-explicit"].check()
+    with pytest.raises(ProofError, match=why):
+        general.PROOFS["thm:nC-sufficient"].check()
+
+
+def test_an_instance_of_a_whp_law_keeps_its_quantities_and_its_assumptions():
+    """A parameter takes no random value, a quantity is not renamed, and an assumed Z >= L must be given."""
+    from natsparse.proofs.gaussian import M, Z, w_exp
+    from natsparse.proofs.symbols import a_max, delta_p
+
+    base = dict(tau=tau, k=k, n=n, beta=beta, L=L, M=M, Z=Z, a_max=a_max, mu=w_exp, gamma=gamma,
+                **{"delta'": delta_p})
+    given = general.K.hypothesis("thm:polylog-insufficient")    # the regime, gamma < 1, delta' < 1
+    with pytest.raises(ProofError, match="assumes"):
+        general.K.instance("thm:polylog-insufficient", given=given, **base)
+    with pytest.raises(ProofError, match="parameter L"):
+        general.K.instance("thm:polylog-insufficient", given=given, **{**base, "L": Z})
+    with pytest.raises(ProofError, match="must stay itself"):
+        general.K.instance("thm:polylog-insufficient", given=given, **{**base, "tau": 2 * tau})
+    # the control: with Z >= L given (here as its own assumption, at delta'), the instance is made, on one
+    # event of the law's failure 2 delta'
+    assumed = P.assume("thm:polylog-insufficient")
+    facts = general.K.instance("thm:polylog-insufficient", given=[*given, *assumed], **base)
+    assert {f.failure for f in facts} == {2 * delta_p}
+
+
+# --- thm:nC-necessary: the other half of the window exponent ------------------------------------------
+
+
+def test_the_lower_half_is_proved_from_its_explicit_bound():
+    for rid, rules in (("thm:nC-necessary-explicit", {"part_at_most", "vanishes", "weaken"}),
+                       ("thm:nC-necessary", {"instance", "eventually", "in_probability"})):
+        log = general.PROOFS[rid].check()
+        assert rules <= {s.rule for s in log.steps}, rid
+
+
+@pytest.mark.parametrize("rid, i, weaker, why", [
+    ("thm:nC-necessary", 3, sp.Le(k, alpha * n ** (1 - gamma)), "instance"),  # the window at n^(1 - gamma)
+    ("thm:nC-necessary-explicit", 4, sp.Le(k, 2 * K_win), "derive"),          # twice the window K
+])
+def test_the_lower_half_needs_a_small_window(monkeypatch, rid, i, weaker, why):
+    hyps = registry[rid].hypotheses
+    _swap(monkeypatch, rid, hypotheses=(*hyps[:i], weaker, *hyps[i + 1:]))
+    with pytest.raises(ProofError, match=why):
+        general.PROOFS[rid].check()
+
+
+@pytest.mark.parametrize("rid, i, weaker", [
+    ("thm:nC-necessary", 1, sp.Lt(C, 1)),              # C up to 1: (1 - gamma)/(1 + q) stops short
+    ("thm:nC-necessary-explicit", 1, sp.Lt(C, 1)),
+    ("thm:nC-sufficient", 1, sp.Gt(C, 1 - 2 * gamma)),  # C down to 1 - 2 gamma: 1 - gamma + kappa stops
+    ("thm:nC-explicit", 0, sp.Lt(gamma, 2)),           # gamma up to 2: gamma = 1/(1 + w) stops at 1
+    ("lem:count-upper", 0, sp.Lt(delta_p, 2)),          # delta' up to 2: e^{-ell} stops at 1
+])
+def test_the_model_must_cover_what_the_hypotheses_allow(monkeypatch, rid, i, weaker):
+    """A statement whose hypotheses allow more than the proof's parametrization reaches is refused by
+    conclude (the weaker hypothesis is never used by the steps, so only this check can see it)."""
+    hyps = registry[rid].hypotheses
+    _swap(monkeypatch, rid, hypotheses=(*hyps[:i], weaker, *hyps[i + 1:]))
+    with pytest.raises(ProofError, match="the model reaches"):
+        general.PROOFS[rid].check()
+
+
+def test_in_probability_needs_one_minus_tau_to_be_surely_nonnegative(monkeypatch):
+    """1 - tau >= 0 is not an assumption of tau's symbol: without the fact from the row, refused."""
+    import natsparse.proofs.general_gaussian as GG
+
+    real = GG.K.derive
+
+    def no_floor(goal, **kw):
+        if isinstance(goal, sp.Le) and goal.lhs == 0 and goal.rhs == 1 - tau:
+            return real(sp.Le(0, tau, evaluate=False))      # a true fact about something else
+        return real(goal, **kw)
+
+    monkeypatch.setattr(GG.K, "derive", no_floor)
+    with pytest.raises(ProofError, match="surely >= 0"):
+        general.PROOFS["thm:nC-necessary"].check()
+
+
+def test_part_at_most_checks_the_termwise_bound():
+    K = general.K
+    mdl = K.model("top-k", (K.part("S", k), K.part("T", n - k, nonempty=False)), {"S"}, {})
+    above = P.score_sum(sp.Piecewise((sp.exp(P.x), P.x > beta), (0, True)))
+    assert P.part_at_most(mdl, "S", above, sp.exp(beta))          # e^s <= e^s 1{s > beta} + e^beta
+    with pytest.raises(ProofError, match="not decided"):
+        P.part_at_most(mdl, "S", above, sp.exp(beta) / 2)         # fails just below beta
+
+
+# --- cor:adaptive-window: two windows of one row -----------------------------------------------------
+
+
+def test_adaptive_window_is_two_instances_with_their_windows_renamed():
+    log = general.PROOFS["cor:adaptive-window"].check()
+    laws = [s.cites[0] for s in log.steps if s.rule == "instance"]
+    assert laws == ["thm:nC-necessary", "thm:nC-sufficient"]
+
+
+@pytest.mark.parametrize("formula", [
+    sp.Tuple(sp.Eq(Plim(tau_fixed), 0), sp.Eq(Plim(tau_adapt), 0)),        # the fixed window's error -> 0
+    sp.Tuple(sp.Eq(Plim(1 - tau_fixed), 0), sp.Eq(Plim(tau_fixed), 0)),    # the windows swapped
+])
+def test_adaptive_window_refuses_the_wrong_limits(monkeypatch, formula):
+    _swap(monkeypatch, "cor:adaptive-window", formula=formula)
+    with pytest.raises(ProofError, match="conclude"):
+        general.PROOFS["cor:adaptive-window"].check()
+
+
+def test_a_window_is_renamed_with_its_tail_mass_only():
+    base = dict(n=n, alpha=alpha, C=C, gamma=gamma, beta=beta)
+    for values in (dict(tau=tau_fixed, k=k_adapt), dict(tau=tau_adapt, k=k), dict(tau=tau, k=k_fixed)):
+        with pytest.raises(ProofError, match="one window's|must stay itself"):
+            general.K.instance("thm:nC-sufficient", **base, **values)
+    from natsparse.proofs.gaussian import L_half, Z
+    from natsparse.proofs.symbols import eps, err, t, v_max
+
+    with pytest.raises(ProofError, match="renamed window"):   # the output error belongs to the window too
+        general.K.instance("thm:error-whp", tau=tau_fixed, k=k_fixed, n=n, err=err, eps=eps, v_max=v_max,
+                           t=t, beta=beta, delta=delta, L=L, L_2=L_half, Z=Z)

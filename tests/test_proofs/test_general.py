@@ -136,7 +136,8 @@ def _check(rid):
 def test_every_deterministic_result_is_covered():
     assert sorted(general.DETERMINISTIC_PROOFS) == sorted(DETERMINISTIC_IDS)
     gaussian = {"prop:norm-sparsity", "lem:lognormal-tilt", "lem:count-upper", "lem:partition-lower",
-                "thm:sparse-whp", "thm:error-whp", "thm:polylog-insufficient", "thm:nC-explicit"}
+                "thm:sparse-whp", "thm:error-whp", "thm:polylog-insufficient", "thm:nC-explicit",
+                "thm:nC-sufficient", "thm:nC-necessary-explicit", "thm:nC-necessary", "cor:adaptive-window"}
     assert set(general.PROOFS) == set(DETERMINISTIC_IDS) | gaussian
     assert set(FALSE) == set(TRUE) == set(DETERMINISTIC_IDS)
     for rid in general.NOT_PROVED:

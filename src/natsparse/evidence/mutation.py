@@ -62,7 +62,7 @@ from sympy.polys.polyerrors import BasePolynomialError
 from natsparse.proofs import Result, get, registry
 from natsparse.proofs import chance as _chance
 from natsparse.proofs.decide import proves_sign
-from natsparse.proofs.symbols import delta, delta_p
+from natsparse.proofs.symbols import Plim, delta, delta_p
 
 #: the levels a statement chooses (t = ln(eps L), M = beta sqrt(2 ln(n/delta'))): `natsparse.proofs.chance`
 CHOSEN = _chance.CHOSEN
@@ -578,9 +578,9 @@ def decide(original: sp.Basic, mutant: sp.Basic, hypotheses: Iterable[sp.Basic] 
                                   "another statement, true or false with the other relations")
     if any(h is sp.false for h in hypotheses):
         return Truth("undecided", "a hypothesis is false under the symbols' assumptions")
-    if original.has(sp.Limit) or mutant.has(sp.Limit):
-        return Truth("undecided", "a limit as n -> oo: the witness search evaluates at points, and SymPy "
-                                  "cannot decide limits with symbolic exponents")
+    if original.has(sp.Limit, Plim) or mutant.has(sp.Limit, Plim):
+        return Truth("undecided", "a limit as n -> oo (or in probability): the witness search evaluates at "
+                                  "points, and SymPy cannot decide limits with symbolic exponents")
     hyps_here = _relevant([h for h in hypotheses if isinstance(h, Relational)],
                           original.free_symbols | mutant.free_symbols)
     try:

@@ -136,11 +136,13 @@ def parameter_specs(result_id: str) -> list[Parameter]:
                          "parameters to evaluate")
     out = []
     if result_id in _FUNCTIONS:
-        for p in inspect.signature(_FUNCTIONS[result_id]).parameters.values():
+        params = inspect.signature(_FUNCTIONS[result_id]).parameters.values()
+        symbols = {_symbol_of(r, p.name) for p in params}
+        for p in params:
             default = None if p.default is inspect.Parameter.empty else p.default
             x = _symbol_of(r, p.name)
             meaning = MEANINGS.get(str(x) if x is not None else p.name, "see the statement")
-            out.append(Parameter(p.name, meaning, _domain(r, x), default,
+            out.append(Parameter(p.name, meaning, _domain(r, x, symbols), default,
                                  p.default is not inspect.Parameter.empty, x))
         return out
     found = {}
@@ -160,9 +162,11 @@ def _symbol_of(r, name: str):
     return own.get(name) or own.get(name + "'") or _BY_NAME.get(name)
 
 
-def _domain(r, x) -> str:
+def _domain(r, x, among=None) -> str:
     """The domain of symbol `x` in words: its assumptions narrowed by the result's hypotheses that
-    involve it alone (gamma < 1), then the hypotheses that tie it to others (C > 1 - gamma)."""
+    involve it alone (gamma < 1), then the hypotheses that tie it to others (C > 1 - gamma), of those
+    `among` (the bound's parameters; all when None: a hypothesis on beta or k says nothing to a bound
+    that computes them)."""
     from natsparse.proofs.symbols import PROBABILITIES
 
     if x is None:
@@ -173,7 +177,7 @@ def _domain(r, x) -> str:
     hi, hi_closed = (1, False) if x in PROBABILITIES else (None, False)
     ties = []
     for h in r.hypotheses:
-        if x not in h.free_symbols:
+        if x not in h.free_symbols or (among is not None and not h.free_symbols <= set(among)):
             continue
         if h.free_symbols == {x} and isinstance(h, sp.core.relational.Relational) and h.lhs == x \
                 and h.rhs.is_number and h.rel_op in ("<", "<=", ">", ">="):

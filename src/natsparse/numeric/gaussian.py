@@ -509,13 +509,62 @@ def _explicit_parts():
     return {name: compile_expr(e, "mpmath") for name, e in exprs.items()}
 
 
-def _gamma_c(gamma, C):
+def _gamma_c(gamma, C, above=True, result="thm:nC-explicit"):
+    """gamma in (0, 1) and C above 1 - gamma (`above`) or in (0, 1 - gamma), as `result` needs them."""
     g, c = as_gamma(gamma), mpmath.mpf(as_positive_real(C, "C"))
     if not 0 < g < 1:
-        raise ValueError(f"gamma must be in (0, 1) for thm:nC-explicit, got {gamma}")
-    if not c > 1 - g:
-        raise ValueError(f"C must be > 1 - gamma = {mpmath.nstr(1 - g, 6)} for thm:nC-explicit, got {C}")
+        raise ValueError(f"gamma must be in (0, 1) for {result}, got {gamma}")
+    if (c > 1 - g) != above:
+        side = ">" if above else "<"
+        raise ValueError(f"C must be {side} 1 - gamma = {mpmath.nstr(1 - g, 6)} for {result}, got {C}")
     return g, c
+
+
+def _necessary_parts():
+    """thm:nC-necessary-explicit's quantities as the registry states them: the numerator B of its bound
+    1 - tau_k <= B / L (relation 0), L_w (hypothesis L <= L_w) and theta_low, compiled for mpmath."""
+    from ..proofs import get
+    from ..proofs.gaussian import L, theta_low
+
+    r = get("thm:nC-necessary-explicit")
+    by_lhs = {str(h.lhs): h.rhs for h in r.hypotheses}
+    exprs = {"B": r.relations()[0].rhs * L, "L_w": by_lhs["L"], "theta": theta_low}
+    return {name: compile_expr(e, "mpmath") for name, e in exprs.items()}
+
+
+@register_bound("thm:nC-necessary-explicit")
+def nc_necessary_explicit(n, gamma, C, alpha=1, delta=DEFAULT_DELTA, theta=None) -> dict:
+    """thm:nC-necessary-explicit at n, beta = sqrt(2 gamma ln n), the margin theta (default theta_low(gamma,
+    C), the one its limits are taken at) and every window k <= K = alpha n^C: L_w and the lower bound
+    1 - B / L_w on tau_k (w.p. 1 - delta) where L_w > 0; otherwise `vacuous`. Every quantity is the
+    registry formula's, evaluated in mpmath.
+
+    >>> nc_necessary_explicit(10**60, 0.25, 0.3)["vacuous"]           # at theta_low: Markov's 1/delta wins
+    True
+    >>> [mpmath.nstr(nc_necessary_explicit(10**e, 0.25, 0.3, theta=0.7)["tau_lower"], 4) for e in (30, 60)]
+    ['0.0', '0.9993']
+    """
+    nn = as_n(n)
+    g, c = _gamma_c(gamma, C, above=False, result="thm:nC-necessary-explicit")
+    a, d = mpmath.mpf(as_positive_real(alpha, "alpha")), as_open_unit(delta, "delta")
+    if theta is not None and not 0 < as_positive_real(theta, "theta") < 1:
+        raise ValueError(f"theta must be in (0, 1), got {theta}")
+    parts = _necessary_parts()
+    with mpmath.workdps(DPS):
+        values = {"n": mpmath.mpf(nn), "gamma": g, "C": c, "delta": mpmath.mpf(d),
+                  "beta": beta_of_gamma(nn, g), "K": a * mpmath.mpf(nn) ** c}
+
+        def at(name):
+            names, f = parts[name]
+            return f(*(values[str(x)] for x in names))
+
+        values["theta"] = at("theta") if theta is None else mpmath.mpf(theta)
+        out = {"K": values["K"], "theta": values["theta"], "beta": values["beta"], "L_w": at("L_w"),
+               "B": at("B")}
+        if out["L_w"] <= 0:
+            return {**out, "holds": False, "tau_lower": mpmath.mpf(0), "vacuous": True, "reason": "L_w <= 0"}
+        lower = max(mpmath.mpf(0), 1 - out["B"] / out["L_w"])
+        return {**out, "holds": True, "tau_lower": lower, "vacuous": lower == 0}
 
 
 @register_bound("thm:nC-explicit")
@@ -570,6 +619,27 @@ def nc_explicit_n0(gamma, C, alpha=1, delta=DEFAULT_DELTA, max_log10: int = 300,
     >>> nc_explicit_n0(0.5, 0.9)["log10_n0"]   # theta_star is small: the bound tends to 0 slowly
     109.75
     """
+    return _grid_n0(lambda nn: nc_explicit(nn, gamma, C, alpha, delta)["vacuous"], max_log10, step)
+
+
+def nc_necessary_n0(gamma, C, alpha=1, delta=DEFAULT_DELTA, theta=None, max_log10: int = 300,
+                    step: int = 8) -> dict:
+    """A numerical n_0 of thm:nC-necessary-explicit at the margin theta (default theta_low): the first n on
+    the grid 10^(j/step) (n >= 10) from which L_w > 0 and its lower bound on tau_k (k <= alpha n^C) is > 0,
+    at every grid point up to 10^max_log10. A grid check, not a proof.
+
+    >>> nc_necessary_n0(0.25, 0.3)["reason"]          # theta_low is small: Markov's 1/delta wins long
+    'the bound is vacuous at n = 10^300'
+    >>> nc_necessary_n0(0.25, 0.3, theta=0.7)["log10_n0"]
+    34.125
+    """
+    return _grid_n0(lambda nn: nc_necessary_explicit(nn, gamma, C, alpha, delta, theta)["vacuous"], max_log10,
+                    step)
+
+
+def _grid_n0(vacuous, max_log10: int, step: int) -> dict:
+    """The first n on the grid 10^(j/step), 1 <= j/step <= max_log10, from which `vacuous(n)` is False at
+    every grid point."""
     if not (isinstance(max_log10, int) and 1 <= max_log10 <= 10000):
         raise ValueError(f"max_log10 must be an integer in [1, 10000], got {max_log10!r}")
     if not (isinstance(step, int) and 1 <= step <= 64):
@@ -578,8 +648,7 @@ def nc_explicit_n0(gamma, C, alpha=1, delta=DEFAULT_DELTA, max_log10: int = 300,
     for j in range(step, max_log10 * step + 1):
         with mpmath.workdps(DPS):
             nn = int(mpmath.ceil(mpmath.power(10, mpmath.mpf(j) / step)))
-        r = nc_explicit(nn, gamma, C, alpha, delta)
-        if r["vacuous"]:
+        if vacuous(nn):
             first = None
         elif first is None:
             first = (j, nn)

@@ -15,6 +15,7 @@ which the rule checks against the model of the row).
 import sympy as sp
 
 from .result import Result
+from .symbols import Plim
 
 x, y, c, M, B = sp.symbols("x y c M B", real=True)
 j, i, k, n = sp.symbols("j i k n", integer=True, positive=True)
@@ -32,12 +33,16 @@ lo, hi = sp.symbols("lo hi", real=True)
 # limits: growth rates r_f = lim ln f / ln n of functions eventually > 0
 F = sp.Function("f", positive=True)
 r_f = sp.Symbol("r_f", real=True)
+# convergence in probability of a quantity X_n >= 0, from bounds F(n) that hold except with probability P_dev
+X = sp.Symbol("X", nonnegative=True)
+delta = sp.Symbol("delta", positive=True)
 
 #: axiom id -> the kernel rule through which it is used (the others are used as instances)
 RULES = {"ax:relabel": "unfold", "ax:topk-order": "order", "ax:max-bound": "maximum, maximum_at_most",
          "ax:prob-distances": "distances", "ax:gaussian-expectation": "meaning, concentration",
          "ax:union-bound": "conclude", "ax:bernstein": "concentration", "ax:hoeffding": "concentration",
-         "ax:maurer": "concentration", "ax:markov": "concentration", "ax:growth-rate": "vanishes"}
+         "ax:maurer": "concentration", "ax:markov": "concentration", "ax:growth-rate": "vanishes",
+         "ax:in-probability": "eventually, in_probability"}
 
 AXIOMS = [
     Result(
@@ -194,5 +199,20 @@ AXIOMS = [
               "x -> x^p (e.g. Rudin, Principles of Mathematical Analysis, 3rd ed., thm. 3.3 and 4.7), "
               "with ln(f + g) = ln f + ln(1 + g/f) and ln(f - g) = ln f + ln(1 - g/f); the calculus of "
               "orders of growth of Hardy, Orders of Infinity (1910), ch. 1.",
+    ),
+    Result(
+        "ax:in-probability", "axiom", "Limits and convergence in probability",
+        "lim f = 0 means: for every eta > 0, |f(n)| < eta for all large n. X_n >= 0 tends to 0 in "
+        "probability when P(X_n > eta) -> 0 for every eta > 0. So if for every delta in (0, 1) some "
+        "F(n) -> 0 (depending on delta) has P(X_n > F(n)) <= delta for all large n, then X_n -> 0 in "
+        "probability.",
+        r"\forall\delta:\ \Pr(X_n > F_\delta(n)) \le \delta,\ F_\delta(n)\to 0\ \Rightarrow\ "
+        r"X_n \xrightarrow{P} 0",
+        ("companion",),
+        formula=sp.Eq(Plim(X), 0),
+        hypotheses=(sp.Le(P_dev, delta), sp.Eq(sp.Limit(F(n), n, sp.oo), 0)),
+        notes="The definitions of a limit (Rudin, Principles of Mathematical Analysis, 3rd ed., def. 3.1) "
+              "and of convergence in probability (Billingsley, Probability and Measure, 3rd ed., sec. 20): "
+              "P(X_n > eta) <= P(X_n > F(n)) + [F(n) > eta] <= delta for all large n, for every delta.",
     ),
 ]

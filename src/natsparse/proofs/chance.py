@@ -47,10 +47,12 @@ x = sp.Symbol("x", real=True)
 y = sp.Symbol("y", positive=True)
 #: the regime's parameters as the asymptotic proofs write them, gamma = 1/(1 + w) and C = 1 - gamma + kappa
 w, kappa = sp.symbols("w kappa", positive=True)
+#: and C = (1 - gamma) / (1 + q) below 1 - gamma (q > 0)
+q = sp.Symbol("q", positive=True)
 #: the symbols a function of the score may depend on: parameters, never a random quantity (L and L_2
 #: are numbers fixed before sampling: lower bounds on Z, not Z)
 PARAMETERS = frozenset(sp.symbols("t c M", real=True)) | {
-    *sp.symbols("L L_2 M theta", positive=True), beta, eps, n, gamma, C, w, kappa}
+    *sp.symbols("L L_2 M theta", positive=True), beta, eps, n, gamma, C, w, kappa, q}
 #: the symbols a statement may choose (a threshold t, a level M)
 CHOSEN = frozenset(sp.symbols("t M", real=True)) | {sp.Symbol("M", positive=True)}
 _GAUSS = ("gaussian-model", "ax:gaussian-expectation")
@@ -435,6 +437,23 @@ def part_of_sum(mdl: K.Model, name: str, total: sp.Sum, member: Fact) -> Fact:
         sp.Le(K.psum((p,), value), total), (), mdl, "part_of_sum",
         ("ax:relabel", "sum-split", "sum-monotone"), events=_events([member]),
     )
+
+
+def part_at_most(mdl: K.Model, name: str, total: sp.Sum, const) -> Fact:
+    """sum-split and sum-monotone: the part `name`'s sum of e^{s_j} is at most `total` (a sum over all keys
+    of a term g >= 0, one level) plus |part| const, when e^x <= g(x) + const at every score (checked region
+    by region): each member's e^{s_j} is at most g(s_j) + const, and the part's sum of g at most `total`."""
+    got = _inputs("part_at_most", mdl=mdl, name=name, total=total, const=const)
+    if got is DROP:
+        return K._dropped("part_at_most")
+    mdl, name, total, const = got["mdl"], got["name"], got["total"], K.exact(sp.sympify(got["const"]))
+    p = mdl.part(name)
+    branches, thresholds = _branches(_term(total))
+    _need(len(thresholds) <= 1 and _nonneg(branches, thresholds), "part_at_most: not a term >= 0, one level")
+    _need(_nonneg([(v + const - y, c) for v, c in branches], thresholds),
+          f"part_at_most: e^x <= {_term(total)} + {const} is not decided at every score")
+    return _fact(sp.Le(K.psum((p,), p.w), total + p.count * const), (), mdl, "part_at_most",
+                 ("ax:relabel", "sum-split", "sum-monotone"))
 
 
 def weaken(fact: Fact, bound: Fact) -> Fact:

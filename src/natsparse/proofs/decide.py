@@ -109,7 +109,7 @@ def nonnegative_on_orthant(
 def _split_exp(expr: sp.Expr) -> sp.Expr:
     """exp(c_1 b_1 + ... ) as the product of X_b^c over its terms (X_b = e^b > 0, one symbol per b;
     e^{c log y} = y^c), so that e^{s - t}, e^s and e^{-t} are seen as related. Sound: the X_b are only
-    assumed positive."""
+    assumed positive (or > 1, for a positive symbol b)."""
     names: dict = {}
 
     def split(arg):
@@ -119,12 +119,20 @@ def _split_exp(expr: sp.Expr) -> sp.Expr:
             if isinstance(base, sp.log):
                 out *= base.args[0] ** c
             elif c.is_Rational:
-                out *= names.setdefault(base, sp.Dummy(f"e^{base}", positive=True)) ** c
+                out *= names.setdefault(base, _exp_name(base)) ** c
             else:
                 out *= sp.exp(term)
         return out
 
     return expr.replace(lambda e: isinstance(e, sp.exp), lambda e: split(e.args[0]))
+
+
+def _exp_name(base: sp.Expr) -> sp.Expr:
+    """A name for e^base: 1 + r (r > 0) when base is a symbol > 0 (e^ell > 1, so e^{-ell} < 1 is decided),
+    else a symbol > 0."""
+    if base.is_Symbol and base.is_positive:
+        return 1 + sp.Dummy(f"e^{base}-1", positive=True)
+    return sp.Dummy(f"e^{base}", positive=True)
 
 
 def _name_erfc(expr: sp.Expr) -> sp.Expr:

@@ -14,6 +14,7 @@ from .result import Result
 from .symbols import (
     C,
     N_eps,
+    Plim,
     a_max,
     alpha,
     beta,
@@ -47,6 +48,10 @@ E_es, E_es_above, E_e2s, share_above, count_above = sp.symbols(
     "E[e^s] E[e^s1{s>t}] E[e^2s] share_t count_t", positive=True)
 d_frac = sp.Symbol("df_eps/dbeta", real=True)
 tau_fixed, tau_adapt = sp.symbols("tau_fixed tau_adaptive", nonnegative=True)
+k_fixed, k_adapt = sp.symbols("k_fixed k_adaptive", integer=True, positive=True)
+#: two windows of one row (cor:adaptive-window): tau_fixed is the tail mass tau of the window k_fixed,
+#: tau_adaptive that of k_adaptive (an instance may rename tau and k to one such pair together)
+WINDOWS = {tau_fixed: k_fixed, tau_adapt: k_adapt}
 lam = sp.Symbol("lambda", nonnegative=True)                # the Chernoff multiplier
 P_u = sp.Symbol("P_u", nonnegative=True)                   # P(N_eps > k | s_(k+1) = u)
 M_above, M_below = sp.symbols("M_above M_below", positive=True)   # E[exp(-lambda e^{s-u}) | side of u]
@@ -119,10 +124,25 @@ U_w = (n * mean_mass_w + sp.exp(t_w) * _lg3 / 3
        + sp.sqrt(sp.exp(2 * t_w) * _lg3**2 / 9 + 2 * n * second_mass_w * _lg3))
 
 
-def in_regime(expr):
-    """expr at theta = theta_star with beta^2 = 2 gamma ln n put in (beta = sqrt(2 gamma ln n))."""
-    return expr.xreplace({theta: theta_star, beta: sp.sqrt(2 * gamma * sp.log(n))})
+def in_regime(expr, margin=theta_star):
+    """expr at theta = margin (theta_star) with beta^2 = 2 gamma ln n put in (beta = sqrt(2 gamma ln n))."""
+    return expr.xreplace({theta: margin, beta: sp.sqrt(2 * gamma * sp.log(n))})
 
+
+# thm:nC-necessary-explicit: a window of at most K keys keeps at most the mass above
+# c = (1 + theta) beta^2 (Markov at 2 delta/3; its mean e^{beta^2/2} Phi_c(theta beta) is bounded by
+# Chernoff) plus K e^c of the mass below it; Z >= L_w as in thm:nC-explicit. For C < 1 - gamma the
+# margin theta_low makes
+# K e^c = o(E Z) at K = alpha n^C, and keeps the deviation of L_w o(its mean).
+K_win = sp.Symbol("K", positive=True)
+theta_low = (1 - gamma - C) / (4 * gamma + 1)
+kept_w = 3 * n * mean_mass_w / (2 * delta) + K_win * sp.exp((1 + theta) * beta**2)
+
+
+#: the numbers a statement holds for every value of (within its hypotheses) and that no random quantity's
+#: meaning depends on: an instance may put any deterministic value in (`kernel.instance`). Not beta or eps:
+#: the law of the scores and the count N_eps depend on them; not t or M: a statement may choose them.
+FREE_PARAMETERS = frozenset({theta, L, L_half, delta, delta_p, gamma, C, alpha, c_trunc, K_win})
 
 # thm:polylog-insufficient
 M_max = beta * sp.sqrt(2 * sp.log(n / delta_p))
@@ -242,13 +262,19 @@ GAUSSIAN = [
     ),
     Result(
         "thm:nC-sufficient", "theorem", "k = n^C suffices",
-        "With beta^2 = 2 gamma ln n, gamma in [0, 1): for every C > 1 - gamma and alpha > 0, "
-        "k = ceil(alpha n^C) gives tau_k -> 0 in probability; log k_eps / log n -> 1 - gamma.",
-        r"\beta^2 = 2\gamma\ln n,\ C > 1-\gamma:\ \tau_{\lceil\alpha n^C\rceil}\xrightarrow{P}0",
+        "With beta^2 = 2 gamma ln n, 0 < gamma < 1: for every C > 1 - gamma and alpha > 0, a window of "
+        "k >= alpha n^C keys (k = ceil(alpha n^C)) gives tau_k -> 0 in probability as n -> oo. So for every "
+        "eps in (0, 1), k_eps <= ceil(alpha n^C) with probability -> 1: log k_eps / log n is at most "
+        "1 - gamma + o(1).",
+        r"\beta^2 = 2\gamma\ln n,\ C > 1-\gamma,\ k \ge \alpha n^C:\ \tau_k\xrightarrow{P}0",
         ("paper",),
-        formula=sp.Tuple(regime, sp.Eq(k, sp.ceiling(alpha * n**C)), sp.Eq(k_exp, 1 - gamma)),
-        hypotheses=(sp.Lt(gamma, 1), sp.Gt(C, 1 - gamma)),
-        uses=("thm:nC-explicit", "thm:error-whp", "lem:lognormal-tilt"),
+        formula=sp.Eq(Plim(tau), 0),
+        hypotheses=(sp.Lt(gamma, 1), sp.Gt(C, 1 - gamma), sp.Eq(beta, sp.sqrt(2 * gamma * sp.log(n))),
+                    sp.Ge(k, alpha * n**C)),
+        uses=("thm:nC-explicit",),
+        notes="The paper's 'hence log k_eps / log n -> 1 - gamma' also needs the lower half, k_eps >= "
+              "n^{1 - gamma - o(1)}: prop:phase-diagram states it (cited, not proved). gamma = 0 (beta = 0, "
+              "uniform weights) is left out: there tau_k = 1 - k/n, which tends to 0 only for k = n - o(n).",
     ),
     Result(
         "thm:nC-explicit", "theorem", "A window of n^C keys: the explicit bound and its limit",
@@ -276,6 +302,45 @@ GAUSSIAN = [
               "L_w > 0; numeric.gaussian computes it for given parameters.",
     ),
     Result(
+        "thm:nC-necessary-explicit", "theorem",
+        "A window of fewer keys: the explicit bound and its limit",
+        "For every beta > 0 and 0 < theta < 1, with probability >= 1 - delta, 1 - tau_k <= "
+        "(3 n e^{beta^2/2 - theta^2 beta^2/2} / (2 delta) + K e^{(1 + theta) beta^2}) / L for every window "
+        "k <= K and every "
+        "0 < L <= L_w (thm:nC-explicit's L_w): the kept keys above c = (1 + theta) beta^2 carry at most the "
+        "mass above c (Markov at 2 delta/3), those below at most e^c each, and Z >= L_w (Maurer at delta/3). "
+        "For 0 < gamma < 1, 0 < C < 1 - gamma, theta = theta_low = (1 - gamma - C) / (4 gamma + 1), "
+        "beta^2 = 2 gamma ln n and K = alpha n^C, the bound over L_w tends to 0, and the deviation of L_w is "
+        "o(its mean).",
+        r"1-\tau_k \le \frac{3n e^{\beta^2/2-\theta^2\beta^2/2}/(2\delta) + K e^{(1+\theta)\beta^2}}{L}"
+        r"\ \text{w.p.}\ \ge 1-\delta,\qquad \frac{\cdots}{L_w}\to 0\quad(C < 1-\gamma)",
+        ("companion",),
+        formula=sp.Tuple(
+            sp.Le(1 - tau, kept_w / L),
+            sp.Eq(sp.Limit(in_regime(kept_w.xreplace({K_win: alpha * n**C}) / L_w, theta_low), n, sp.oo), 0,
+                  evaluate=False),
+            sp.Eq(sp.Limit(in_regime(L_w_dev / L_w_mean, theta_low), n, sp.oo), 0, evaluate=False)),
+        hypotheses=(sp.Lt(gamma, 1), sp.Lt(C, 1 - gamma), sp.Lt(delta, 1), sp.Lt(theta, 1), sp.Le(k, K_win),
+                    sp.Le(L, L_w)),
+        failure=delta,
+        uses=("thm:nC-explicit", "lem:partition-lower"),
+        notes="The first relation holds for every beta > 0 and theta in (0, 1); the limits are in the regime "
+              "at theta = theta_low.",
+    ),
+    Result(
+        "thm:nC-necessary", "theorem", "k = n^C with C < 1 - gamma does not suffice",
+        "With beta^2 = 2 gamma ln n, 0 < gamma < 1: for every 0 < C < 1 - gamma and alpha > 0, every window "
+        "of k <= alpha n^C keys (a fixed k included) has tau_k -> 1 in probability. With thm:nC-sufficient: "
+        "for every eps in (0, 1), n^C < k_eps <= n^C' with probability -> 1 for every C < 1 - gamma < C', so "
+        "log k_eps / log n -> 1 - gamma in probability.",
+        r"\beta^2 = 2\gamma\ln n,\ C < 1-\gamma,\ k \le \alpha n^C:\ \tau_k\xrightarrow{P}1",
+        ("companion",),
+        formula=sp.Eq(Plim(1 - tau), 0),
+        hypotheses=(sp.Lt(gamma, 1), sp.Lt(C, 1 - gamma), sp.Eq(beta, sp.sqrt(2 * gamma * sp.log(n))),
+                    sp.Le(k, alpha * n**C)),
+        uses=("thm:nC-necessary-explicit",),
+    ),
+    Result(
         "thm:polylog-insufficient", "theorem", "Polylog windows do not suffice",
         "Same regime: w.p. >= 1 - 2 delta' (L with P(Z >= L) >= 1 - delta'), max_j a_j <= e^M / L with "
         "M = beta sqrt(2 ln(n/delta')), so tau_k >= 1 - k e^M / L; the bound e^M / E Z decays like "
@@ -291,12 +356,17 @@ GAUSSIAN = [
     ),
     Result(
         "cor:adaptive-window", "corollary", "Adaptive windows beat fixed windows",
-        "For fixed k, tau_k -> 1 as n grows; for k = alpha n^C with C > 1 - gamma, tau_k -> 0.",
-        r"k\ \text{fixed}:\ \tau_k\to1;\qquad k=\alpha n^C,\ C>1-\gamma:\ \tau_k\to 0",
+        "With beta^2 = 2 gamma ln n, 0 < gamma < 1: for a fixed window k_fixed, tau -> 1 in probability as n "
+        "grows; for a window k_adaptive >= alpha n^C with C > 1 - gamma, tau -> 0 in probability.",
+        r"k\ \text{fixed}:\ \tau_k\xrightarrow{P}1;\qquad k\ge\alpha n^C,\ C>1-\gamma:\ "
+        r"\tau_k\xrightarrow{P}0",
         ("paper",),
-        formula=sp.Tuple(sp.Ge(tau_fixed, 1 - k * sp.exp(M) / L), sp.Le(tau_adapt, U_t / L)),
-        hypotheses=(regime, sp.Lt(gamma, 1), sp.Gt(C, 1 - gamma)),
-        uses=("thm:nC-explicit", "thm:nC-sufficient", "thm:polylog-insufficient"),
+        formula=sp.Tuple(sp.Eq(Plim(1 - tau_fixed), 0), sp.Eq(Plim(tau_adapt), 0)),
+        hypotheses=(sp.Lt(gamma, 1), sp.Gt(C, 1 - gamma), sp.Eq(beta, sp.sqrt(2 * gamma * sp.log(n))),
+                    sp.Ge(k_adapt, alpha * n**C)),
+        uses=("thm:nC-sufficient", "thm:nC-necessary", "thm:polylog-insufficient"),
+        notes="k_fixed does not grow with n; thm:polylog-insufficient gives the explicit lower bound "
+              "1 - k e^M / L for every n.",
     ),
     Result(
         "prop:norm-sparsity", "proposition", "Larger weight norms mean sparser attention",
@@ -318,7 +388,7 @@ GAUSSIAN = [
         ("companion",),
         formula=sp.Eq(k_exp, sp.Piecewise((1 - gamma, gamma < 1), (0, True))),
         hypotheses=(regime,),
-        uses=("thm:nC-sufficient", "thm:polylog-insufficient"),
+        uses=("thm:nC-sufficient", "thm:nC-necessary", "thm:polylog-insufficient"),
         notes="Never certified: the gamma > 1 statement is the random energy model's, cited.",
     ),
 ]

@@ -10,7 +10,7 @@ What the derivations prove (`natsparse.evidence.gaussian` registers it as `verif
 lem:lognormal-tilt and prop:norm-sparsity are proved by the proof kernel (`natsparse.proofs.general`).
 Not proved here, only derived (their probabilistic, asymptotic claims stay `sampled`):
 prop:k-eps-rule (the threshold solved from the expected mass share), and the exponents
-1 - gamma of thm:nC-sufficient and (1 - sqrt(gamma))^2 of thm:polylog-insufficient.
+1 - gamma of prop:phase-diagram and (1 - sqrt(gamma))^2 of thm:polylog-insufficient.
 """
 
 from __future__ import annotations
@@ -168,10 +168,13 @@ def check_k_eps_rule() -> bool:
 
 
 def check_exponents() -> tuple[sp.Expr, sp.Expr]:
-    """The derived exponents equal those stated for thm:nC-sufficient and thm:polylog-insufficient."""
+    """The derived exponents equal those stated: 1 - gamma of prop:phase-diagram for 0 < gamma < 1 (the
+    window exponent above which thm:nC-sufficient's windows work) and (1 - sqrt(gamma))^2 of
+    thm:polylog-insufficient."""
     nc, poly = derive_nc_exponent(), derive_polylog_exponent()
-    if not matches(nc, _rhs("thm:nC-sufficient", 2)):
-        raise DerivationError(f"thm:nC-sufficient: exponent {nc}, stated 1 - gamma")
+    (stated, below_one), _ = _rhs("prop:phase-diagram", 0).args
+    if not (matches(nc, stated) and below_one == (gamma < 1)):
+        raise DerivationError(f"prop:phase-diagram: exponent {nc}, stated 1 - gamma for gamma < 1")
     if not matches(poly, _rhs("thm:polylog-insufficient", 3)):
         raise DerivationError(f"thm:polylog-insufficient: exponent {poly}, stated (1-sqrt(gamma))^2")
     return nc, poly

@@ -258,6 +258,9 @@ LEMMA_STATEMENTS: dict[str, str] = {
     "sympy": "a fact SymPy decides",
     "combination": "a nonnegative combination checked by the kernel",
     "order": "x <= y and y <= x give x = y",
+    "parametrization": "a continuous strictly monotone map of (0, oo) onto (a, b) reaches every point of "
+    "(a, b) (the intermediate value theorem): a model that writes a parameter through a fresh one covers "
+    "its range",
     "gaussian-model": "the setting of the Gaussian chapter: given the query, the scores s_1..s_n are i.i.d. "
     "N(0, beta^2) (lem:conditional-gaussian derives it from Gaussian keys), so sums over the keys of one "
     "function of the score have independent terms",

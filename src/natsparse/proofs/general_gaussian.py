@@ -17,10 +17,10 @@ import sympy as sp
 
 from . import chance as P
 from . import kernel as K
-from .gaussian import N_eps, N_t, Phi, Phic, T_t, Z, bernstein_u, c_trunc
+from .gaussian import N_eps, N_t, Phi, Phic, T_t, Z, bernstein_u, c_trunc, theta
 from .general import general_proof, goals
 from .kernel import model, part
-from .symbols import beta, delta, delta_p, eps, err, k, n, t, tau, v_max
+from .symbols import C, beta, delta, delta_p, eps, err, gamma, k, n, t, tau, v_max
 
 #: ln(1/delta) > 0: the hypothesis delta < 1 (delta = e^{-ell})
 ell = sp.Symbol("ell", positive=True)
@@ -195,6 +195,31 @@ def _polylog_insufficient():
     return K.conclude("thm:polylog-insufficient", facts, [mdl])
 
 
+def _chernoff_tails(below_one: K.Fact) -> tuple[K.Fact, K.Fact]:
+    """The Chernoff bounds on Phi_c (ax:gaussian-tail) at (1 - theta) beta and theta beta, both >= 0 by
+    `below_one` (theta < 1)."""
+    margin = K.derive(sp.Le(0, (1 - theta) * beta), ineqs=[(below_one, beta)])
+    (low,) = K.instance("ax:gaussian-tail", given=[margin], x=(1 - theta) * beta)
+    (mid,) = K.instance("ax:gaussian-tail", x=theta * beta)
+    return low, mid
+
+
+def _z_at_least(low_l: K.Fact, tail_low: K.Fact, tail_mid: K.Fact, sizes: dict, failure) -> K.Fact:
+    """Z >= L_w >= L (`low_l`): Maurer's lower tail (at `failure`) for Z truncated at (1 + theta) beta^2,
+    its second moment and mean bounded by the Chernoff tails at (1 - theta) beta and theta beta."""
+    from .gaussian import L, L_w_dev, mean_below_w, second_below_w
+
+    b2 = beta**2
+    z_sum = P.meaning(Z)
+    below = P.score_sum(sp.Piecewise((sp.exp(x), x <= (1 + theta) * b2), (0, True)))
+    second = K.derive(sp.Le(P.moment(below, 2), second_below_w), ineqs=[(tail_low, sp.exp(2 * b2))])
+    low = P.concentration("ax:maurer", below, deviation=sp.expand_log(L_w_dev.xreplace(sizes)),
+                          failure=failure, second=second)
+    mean_low = K.derive(sp.Le(mean_below_w, P.moment(below, 1)), ineqs=[(tail_mid, sp.exp(b2 / 2))])
+    return K.derive(sp.Le(L, Z), eqs=[z_sum], ineqs=[
+        (P.compare_sums(sp.Le(below, z_sum.rel.rhs)), 1), (low, 1), (mean_low, n), (low_l, 1)])
+
+
 @general_proof(
     "thm:nC-explicit",
     scope="the bound: every n >= 1, 1 <= k <= n, beta > 0, 0 < theta < 1, 0 < delta < 1, every window k "
@@ -205,19 +230,7 @@ def _polylog_insufficient():
 )
 def _nc_explicit():
     from .asymptotic import vanishes
-    from .gaussian import (
-        L,
-        L_w_dev,
-        U_w,
-        bernstein_u,
-        mean_below_w,
-        mean_mass_w,
-        p_w,
-        second_below_w,
-        second_mass_w,
-        t_w,
-        theta,
-    )
+    from .gaussian import L, U_w, bernstein_u, mean_mass_w, p_w, second_mass_w, t_w
     from .symbols import C, gamma
 
     sizes = {delta: sp.exp(-ell), gamma: 1 / (1 + P.w), C: 1 - 1 / (1 + P.w) + P.kappa}
@@ -230,20 +243,9 @@ def _nc_explicit():
     level = t_w  # (1 - theta) beta^2
     third = sp.exp(-ell) / 3
     b2 = beta**2
-    # the three Chernoff bounds on Phi_c that replace the exact Gaussian tails
-    margin = K.derive(sp.Le(0, (1 - theta) * beta), ineqs=[(below_one, beta)])
-    (tail_low,) = K.instance("ax:gaussian-tail", given=[margin], x=(1 - theta) * beta)
-    (tail_mid,) = K.instance("ax:gaussian-tail", x=theta * beta)
+    tail_low, tail_mid = _chernoff_tails(below_one)
     (tail_high,) = K.instance("ax:gaussian-tail", x=(1 + theta) * beta)
-    # Z >= L_w >= L: Maurer on the sum truncated at (1 + theta) beta^2 (at delta/3)
-    z_sum = P.meaning(Z)
-    below = P.score_sum(sp.Piecewise((sp.exp(x), x <= (1 + theta) * b2), (0, True)))
-    second = K.derive(sp.Le(P.moment(below, 2), second_below_w), ineqs=[(tail_low, sp.exp(2 * b2))])
-    low = P.concentration("ax:maurer", below, deviation=sp.expand_log(L_w_dev.xreplace(sizes)), failure=third,
-                          second=second)
-    mean_low = K.derive(sp.Le(mean_below_w, P.moment(below, 1)), ineqs=[(tail_mid, sp.exp(b2 / 2))])
-    large_z = K.derive(sp.Le(L, Z), eqs=[z_sum], ineqs=[
-        (P.compare_sums(sp.Le(below, z_sum.rel.rhs)), 1), (low, 1), (mean_low, n), (low_l, 1)])
+    large_z = _z_at_least(low_l, tail_low, tail_mid, sizes, third)
     # at most k scores above t = (1 - theta) beta^2 (Bernstein at delta/3 and the window's hypothesis)
     above = P.score_sum(sp.Piecewise((1, x > level), (0, True)))
     p_bound = K.derive(sp.Le(P.moment(above, 2), p_w), ineqs=[(tail_low, 1)])
@@ -268,3 +270,157 @@ def _nc_explicit():
     direct = K.derive(g_bound, eqs=[row["tau"]], ineqs=[(at_most_u, 1 / K.Z), (large_z, U / (K.Z * L))])
     limits = [vanishes(g.lhs.args[0]) for g in g_limits]
     return K.conclude("thm:nC-explicit", [direct, *limits], [mdl])
+
+
+@general_proof(
+    "thm:nC-sufficient",
+    scope="n -> oo with beta = sqrt(2 gamma ln n), every 0 < gamma < 1, C > 1 - gamma, alpha > 0 and every "
+    "window k >= alpha n^C",
+    model="top-k S (|S| = k), T the other n - k >= 0 keys; gamma = 1/(1 + w), C = 1 - gamma + kappa "
+    "(w, kappa > 0); thm:nC-explicit at theta = theta_star, L = L_w and failure delta = exp(-ell), ell > 0",
+)
+def _nc_sufficient():
+    from .asymptotic import eventually, in_probability, vanishes
+    from .gaussian import L_w, L_w_dev, L_w_mean, U_w, count_w, in_regime, theta, theta_star
+    from .symbols import C, alpha, gamma
+
+    sizes = {delta: sp.exp(-ell), gamma: 1 / (1 + P.w), C: 1 - 1 / (1 + P.w) + P.kappa}
+    mdl = model("top-k S, gamma = 1/(1+w), C = 1 - gamma + kappa, delta = exp(-ell)",
+                (part("S", k), part("T", n - k, nonempty=False)), {"S"}, sizes)
+    hyps = K.hypothesis("thm:nC-sufficient", mdl)
+    (scale,) = [h for h in hyps if h.rel.lhs == beta]  # beta = sqrt(2 gamma ln n)
+    (window,) = [h for h in hyps if h.rel.rhs == k]  # alpha n^C <= k
+    margin = theta_star.xreplace(sizes)
+
+    def explicit(e):  # thm:nC-explicit's bound at theta_star, delta = e^{-ell} (log(3 e^ell) = log 3 + ell)
+        return sp.expand_log(e.xreplace({theta: margin}).xreplace(sizes))
+
+    def regime(e):  # the same in the regime, as thm:nC-explicit's limits read it
+        return sp.expand_log(in_regime(e).xreplace(sizes))
+
+    window_n = alpha.xreplace(sizes) * n ** C.xreplace(sizes)
+    # for all large n: the count bound is below alpha n^C <= k, and L_w > 0 (its deviation is o(its mean))
+    few = eventually(sp.Le(regime(count_w), window_n), vanishes(regime(count_w) / window_n))
+    positive = eventually(sp.Lt(regime(L_w_dev), regime(L_w_mean)), vanishes(regime(L_w_dev / L_w_mean)))
+    counted = K.derive(sp.Le(explicit(count_w), k), eqs=[scale], ineqs=[(few, 1), (window, 1)])
+    low = explicit(L_w)
+    above_zero = K.derive(sp.Lt(0, low), eqs=[scale], ineqs=[(positive, 1)])
+    bound, *_ = K.instance("thm:nC-explicit", given=[counted, above_zero], sizes=mdl, tau=tau, k=k, n=n,
+                           L=low, theta=margin, delta=sp.exp(-ell), gamma=gamma.xreplace(sizes),
+                           C=C.xreplace(sizes), alpha=alpha, beta=beta)
+    ratio = regime(U_w / L_w)
+    in_the_regime = K.derive(sp.Le(tau, ratio), eqs=[scale], ineqs=[(bound, 1)])
+    return K.conclude("thm:nC-sufficient", [in_probability(in_the_regime, vanishes(ratio), ell)], [mdl])
+
+
+#: the regime below 1 - gamma as the proofs write it: gamma = 1/(1 + w), C = (1 - gamma)/(1 + q),
+#: delta = e^{-ell}
+BELOW = {delta: sp.exp(-ell), gamma: 1 / (1 + P.w), C: (1 - 1 / (1 + P.w)) / (1 + P.q)}
+
+
+@general_proof(
+    "thm:nC-necessary-explicit",
+    scope="the bound: every n >= 1, 1 <= k <= n, beta > 0, 0 < theta < 1, 0 < delta < 1, every window k <= K "
+    "and 0 < L <= L_w; the limits: n -> oo with beta^2 = 2 gamma ln n, 0 < gamma < 1, 0 < C < 1 - gamma",
+    model="top-k S (|S| = k), T the other n - k >= 0 keys; delta = e^{-ell}, gamma = 1/(1 + w), "
+    "C = (1 - gamma)/(1 + q) (ell, w, q > 0)",
+)
+def _nc_necessary_explicit():
+    from .asymptotic import vanishes
+    from .gaussian import K_win, L, kept_w
+
+    mdl = model("top-k S, delta = exp(-ell), gamma = 1/(1+w), C = (1 - gamma)/(1+q)",
+                (part("S", k), part("T", n - k, nonempty=False)), {"S"}, BELOW)
+    hyps = K.hypothesis("thm:nC-necessary-explicit", mdl)
+    (below_one,) = [h for h in hyps if h.rel.lhs == theta]  # theta < 1
+    (window,) = [h for h in hyps if h.rel.lhs == k]  # k <= K
+    (low_l,) = [h for h in hyps if h.rel.lhs == L]  # L <= L_w
+    third = sp.exp(-ell) / 3
+    level = (1 + theta) * beta**2
+    tail_low, tail_mid = _chernoff_tails(below_one)
+    large_z = _z_at_least(low_l, tail_low, tail_mid, BELOW, third)
+    # the kept keys carry at most the mass above the level plus e^level each
+    above = P.score_sum(sp.Piecewise((sp.exp(x), x > level), (0, True)))
+    kept = P.part_at_most(mdl, "S", above, sp.exp(level))
+    # Markov on the mass above the level (at 2 delta/3): its mean is at most n e^{beta^2/2 - theta^2 beta^2/2}
+    u = sp.expand_log(kept_w.xreplace(BELOW) - K_win * sp.exp(level))  # 3 n e^{...} e^{ell} / 2
+    expected = n * P.moment(above, 1) / u
+    markov = P.concentration("ax:markov", above, deviation=u, failure=expected)
+    small = K.derive(sp.Le(expected, 2 * third), ineqs=[(tail_mid, n * sp.exp(beta**2 / 2) / u)])
+    mass_above = P.weaken(markov, small)
+    row = K.unfold(mdl)
+    g_bound, *g_limits = goals("thm:nC-necessary-explicit", mdl)
+    bound = g_bound.rhs * L  # the numerator
+    kept_share = K.derive(g_bound, eqs=[row["tau"], row["Z"]], ineqs=[
+        (kept, 1 / K.Z), (mass_above, 1 / K.Z), (window, sp.exp(level) / K.Z), (large_z, bound / (K.Z * L))])
+    limits = [vanishes(g.lhs.args[0]) for g in g_limits]
+    return K.conclude("thm:nC-necessary-explicit", [kept_share, *limits], [mdl])
+
+
+@general_proof(
+    "thm:nC-necessary",
+    scope="n -> oo with beta = sqrt(2 gamma ln n), every 0 < gamma < 1, 0 < C < 1 - gamma, alpha > 0 and "
+    "every window k <= alpha n^C",
+    model="top-k S (|S| = k), T the other n - k >= 0 keys; gamma = 1/(1 + w), C = (1 - gamma)/(1 + q) "
+    "(w, q > 0); thm:nC-necessary-explicit at theta = theta_low, K = alpha n^C, L = L_w and failure "
+    "delta = exp(-ell), ell > 0",
+)
+def _nc_necessary():
+    from .asymptotic import eventually, in_probability, vanishes
+    from .gaussian import K_win, L_w, L_w_dev, L_w_mean, in_regime, kept_w, theta_low
+    from .symbols import alpha
+
+    mdl = model("top-k S, gamma = 1/(1+w), C = (1 - gamma)/(1+q), delta = exp(-ell)",
+                (part("S", k), part("T", n - k, nonempty=False)), {"S"}, BELOW)
+    hyps = K.hypothesis("thm:nC-necessary", mdl)
+    (scale,) = [h for h in hyps if h.rel.lhs == beta]  # beta = sqrt(2 gamma ln n)
+    (window,) = [h for h in hyps if h.rel.lhs == k]  # k <= alpha n^C
+    margin = theta_low.xreplace(BELOW)
+    window_n = alpha * n ** C.xreplace(BELOW)
+
+    def explicit(e):  # the explicit bound at theta_low, delta = e^{-ell} and K = alpha n^C
+        return sp.expand_log(e.xreplace({theta: margin, K_win: window_n}).xreplace(BELOW))
+
+    def regime(e):  # the same in the regime, as thm:nC-necessary-explicit's limits read it
+        return sp.expand_log(in_regime(e.xreplace({K_win: alpha * n**C}), theta_low).xreplace(BELOW))
+
+    positive = eventually(sp.Lt(regime(L_w_dev), regime(L_w_mean)), vanishes(regime(L_w_dev / L_w_mean)))
+    low = explicit(L_w)
+    above_zero = K.derive(sp.Lt(0, low), eqs=[scale], ineqs=[(positive, 1)])
+    bound, *_ = K.instance("thm:nC-necessary-explicit", given=[window, above_zero], sizes=mdl, tau=tau, k=k,
+                           n=n, L=low, K=window_n, theta=margin, delta=sp.exp(-ell),
+                           gamma=gamma.xreplace(BELOW), C=C.xreplace(BELOW), alpha=alpha, beta=beta)
+    ratio = regime(kept_w / L_w)
+    in_the_regime = K.derive(sp.Le(1 - tau, ratio), eqs=[scale], ineqs=[(bound, 1)])
+    row = K.unfold(mdl)
+    floor = K.derive(sp.Le(0, 1 - tau), eqs=[row["tau"], row["Z"]])
+    plim = in_probability(in_the_regime, vanishes(ratio), ell, floor=floor)
+    return K.conclude("thm:nC-necessary", [plim], [mdl])
+
+
+@general_proof(
+    "cor:adaptive-window",
+    scope="n -> oo with beta = sqrt(2 gamma ln n), every 0 < gamma < 1, every fixed window k_fixed, and "
+    "every window k_adaptive >= alpha n^C with C > 1 - gamma, alpha > 0",
+    model="gamma = 1/(1 + w), C = 1 - gamma + kappa (w, kappa > 0); the fixed window is at most k_fixed n^C' "
+    "with C' = (1 - gamma)/2",
+)
+def _adaptive_window():
+    from .gaussian import k_adapt, k_fixed, tau_adapt, tau_fixed
+    from .symbols import alpha
+
+    sizes = {gamma: 1 / (1 + P.w), C: 1 - 1 / (1 + P.w) + P.kappa}
+    mdl = model("gamma = 1/(1+w), C = 1 - gamma + kappa", (), (), sizes)
+    hyps = K.hypothesis("cor:adaptive-window", mdl)
+    (scale,) = [h for h in hyps if h.rel.lhs == beta]
+    (window,) = [h for h in hyps if h.rel.rhs == k_adapt]
+    g = gamma.xreplace(sizes)
+    # a fixed window k_fixed is at most k_fixed n^C' for C' = (1 - gamma)/2 < 1 - gamma: n^C' >= e^0 = 1
+    low = (1 - g) / 2
+    (grows,) = K.instance("ax:exp-monotone", x=0, y=low * sp.log(n))  # 0 <= C' ln n: decided
+    small = K.derive(sp.Le(k_fixed, k_fixed * n**low), ineqs=[(grows, k_fixed)])
+    (fixed,) = K.instance("thm:nC-necessary", given=[scale, small], sizes=mdl, tau=tau_fixed, k=k_fixed,
+                          n=n, alpha=k_fixed, C=low, gamma=g, beta=beta)
+    (adaptive,) = K.instance("thm:nC-sufficient", given=[scale, window], sizes=mdl, tau=tau_adapt,
+                             k=k_adapt, n=n, alpha=alpha, C=C.xreplace(sizes), gamma=g, beta=beta)
+    return K.conclude("cor:adaptive-window", [fixed, adaptive], [mdl])

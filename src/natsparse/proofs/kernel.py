@@ -312,6 +312,8 @@ def _same(r1, r2) -> bool:
     r1, r2 = _normal(r1), _normal(r2)
     if type(r1) is not type(r2):
         return False
+    if r1 == r2:  # as written: no simplification needed
+        return True
     if r1.has(sp.Limit) or r2.has(sp.Limit):  # limits compare as written: simplifying one may evaluate it
         return r1 == r2
     return is_zero(_canonical((r1.rhs - r1.lhs) - (r2.rhs - r2.lhs)))
@@ -669,8 +671,14 @@ def instance(
     An axiom (ax:...) is a statement for all values of its variables: each value must meet its
     variable's assumptions. A registry result is used only if its kernel proof passes, and of the same
     row: its quantities keep their meaning (a value may be the symbol itself, or row i's copy `X[i]`),
-    and so do its sizes n, k, m (each itself, or its value in the model `sizes`). Each hypothesis
-    instance is decided or is the relation of a given fact."""
+    and so do its sizes n, k, m (each itself, or its value in the model `sizes`); a free parameter of
+    the statement (`gaussian.FREE_PARAMETERS`: a lower bound L, a margin theta, a failure delta, ...) may
+    take any value built from parameters, n, k, beta, eps and the model's size symbols (never from a
+    random quantity). Each hypothesis instance is decided or is the relation of a given fact, and a
+    positive variable's value is decided > 0 or given as 0 < value. A result that holds with probability
+    >= 1 - failure gives its relations on one event of that failure (named by the law and the values);
+    each of its assumed relations (Z >= L with P >= 1 - delta') must be given with at most that failure,
+    which the law's failure already counts."""
     got = _inputs("instance", law=law, values=dict(values), given=list(given), sizes=sizes)
     if got is DROP:
         return [_dropped("instance")]
@@ -684,43 +692,85 @@ def instance(
         from .general import kernel_proved  # noqa: PLC0415  (the kernel proofs import this module)
 
         _need(kernel_proved(law), f"instance: {law} has no passing kernel proof")
-        _need(
-            result.failure is None and not result.assumed,
-            f"instance: {law} holds only with high probability (not an instance of a sure law)",
-        )
-    rels = [*result.hypotheses, *result.relations()]
+    rels = [*result.hypotheses, *result.relations(), *(rel for rel, _ in result.assumed)]
     free = {str(x): x for x in set().union(*(r.free_symbols for r in rels))}
     _need(set(values) == set(free), f"instance: {law} needs values for {sorted(free)}, got {sorted(values)}")
     model_sizes = got.get("sizes").size_subs if got.get("sizes") else {}
-    subs = {}
-    for name, sym in free.items():
-        val = exact(sp.sympify(values[name]))
-        if not law.startswith("ax:"):
-            _need(
-                val == sym or (val.is_Indexed and str(val.base) == name) or val == model_sizes.get(sym),
-                f"instance: {law}'s quantity {name} must stay itself (or row i's {name}[i], or its size in "
-                f"the model), got {val}",
-            )
-        for prop, test in (
-            ("positive", lambda e: proves_sign(e, strict=True)),
-            ("nonnegative", proves_sign),
-            ("integer", lambda e: bool(e.is_integer)),
-        ):
-            if getattr(sym, f"is_{prop}") and not (val.is_Indexed and str(val.base) == name):
-                _need(test(val), f"instance: {law}: {name} = {val} is not decided {prop}")
-        subs[sym] = val
+    subs = {x: _value(law, x, exact(sp.sympify(values[name])), model_sizes, given)
+            for name, x in free.items()}
+    _one_window(law, subs)
 
     def put(rel):  # substitute without letting SymPy evaluate the relation away
         return rel.func(rel.lhs.xreplace(subs), rel.rhs.xreplace(subs), evaluate=False)
 
     for h in result.hypotheses:
+        if h.xreplace(subs) is sp.true:  # SymPy's assumptions decide it (exp(-ell) < 1 for ell > 0)
+            continue
         hi = _relation(put(h))
         _need(
-            any(_same(hi, g.rel) for g in given) or holds(hi),
+            any(_normal(hi) == g.rel for g in given) or holds(hi) or any(_same(hi, g.rel) for g in given),
             f"instance: {law}: the hypothesis {hi} is neither decided nor given",
         )
+    covered = set()
+    for rel, bound in result.assumed:
+        ai, bi = _normal(_relation(put(rel))), bound.xreplace(subs)
+        ok = [g for g in given if _same(ai, g.rel) and holds(sp.Le(g.failure, bi, evaluate=False))]
+        _need(bool(ok), f"instance: {law} assumes {ai} with probability >= 1 - {bi}: give it")
+        covered.add(ok[0])
+    events = _events(g for g in given if g not in covered)
+    if result.failure is not None:
+        shown = ", ".join(f"{x} = {subs[x]}" for x in sorted(subs, key=str) if subs[x] != x)
+        events += ((f"instance of {law}" + (f" at {shown}" if shown else ""), result.failure.xreplace(subs)),)
     mdl = _one_model(given)
-    return [_fact(put(r), over, mdl, "instance", (law,), events=_events(given)) for r in result.relations()]
+    return [_fact(put(r), over, mdl, "instance", (law,), events=events) for r in result.relations()]
+
+
+def _one_window(law: str, subs: dict) -> None:
+    """A law's window k renamed to another window of the row (`gaussian.WINDOWS`: k_fixed, k_adaptive)
+    takes tau to that window's tail mass with it, and the law speaks of no other quantity of the window."""
+    from .gaussian import WINDOWS  # noqa: PLC0415  (the chapter imports the kernel's symbols)
+    from .symbols import L_k, k, tau_next, tau_S, tau_thr  # noqa: PLC0415
+
+    window, mass = subs.get(k, k), subs.get(tau, tau)
+    if window == k and (mass == tau or (mass.is_Indexed and str(mass.base) == str(tau))):
+        return  # the same window (row i's tail mass tau[i] is this window's too)
+    _need(WINDOWS.get(subs.get(tau)) == window and window in WINDOWS.values(),
+          f"instance: {law}: the window k = {window} and the tail mass tau = {subs.get(tau)} are not one "
+          "window's")
+    other = {str(x) for x in subs} & {str(q) for q in (err, o_hat, a_hat, tau_next, tau_S, tau_thr, L_k)}
+    _need(not other, f"instance: {law} speaks of {sorted(other)}, which a renamed window would change")
+
+
+def _value(law: str, x: sp.Symbol, val: sp.Expr, model_sizes: dict, given: list[Fact]) -> sp.Expr:
+    """The value `val` of the variable `x` of `law`, checked (see `instance`)."""
+    from .gaussian import FREE_PARAMETERS, WINDOWS  # noqa: PLC0415  (the chapter imports the kernel's symbols)
+    from .symbols import beta, eps, k, m, n  # noqa: PLC0415  (local: the kernel's own names stay free)
+
+    row_copy = val.is_Indexed and str(val.base) == str(x)
+    if not law.startswith("ax:"):
+        if x in FREE_PARAMETERS:
+            allowed = FREE_PARAMETERS | {n, k, m, beta, eps, *WINDOWS.values()} | set().union(
+                *(sp.sympify(v).free_symbols for v in model_sizes.values()))
+            _need(not val.has(sp.Indexed) and val.free_symbols <= allowed,
+                  f"instance: {law}'s parameter {x} = {val} is not built from parameters and sizes")
+        else:
+            another_window = (x == tau and val in WINDOWS) or (x == k and val in WINDOWS.values())
+            _need(
+                val == x or row_copy or val == model_sizes.get(x) or another_window,
+                f"instance: {law}'s quantity {x} must stay itself (or row i's {x}[i], its size in "
+                f"the model, or another window's with tau: `_one_window`), got {val}",
+            )
+    def given_positive(e):
+        return any(_same(sp.Lt(0, e), g.rel) for g in given)
+
+    for prop, test in (
+        ("positive", lambda e: proves_sign(e, strict=True) or given_positive(e)),
+        ("nonnegative", lambda e: proves_sign(e) or given_positive(e)),
+        ("integer", lambda e: bool(e.is_integer)),
+    ):
+        if getattr(x, f"is_{prop}") and not row_copy:
+            _need(test(val), f"instance: {law}: {x} = {val} is not decided {prop} (nor given)")
+    return val
 
 
 def sum_over(parts: tuple[Part, ...], fact: Fact, weight=1) -> Fact:
@@ -859,6 +909,7 @@ def conclude(result_id: str, facts: Iterable[Fact], models: Iterable[Model]) -> 
             "conclude: the two models are not the cases 'kept' and 'dropped' of one key",
         )
     result = _registry.registry[result_id]
+    covered = [_covers(result, mdl) for mdl in models]
     union = False
     for mdl in models or [None]:
         sizes = mdl.size_subs if mdl else {}
@@ -873,8 +924,47 @@ def conclude(result_id: str, facts: Iterable[Fact], models: Iterable[Model]) -> 
             )
             union |= any(len(f.events) > 1 for f in matching)
     formula = rels[0] if len(rels) == 1 else sp.And(*rels, evaluate=False)
-    cites = (result_id, "ax:union-bound") if union else (result_id,)
+    cites = (result_id, *(("ax:union-bound",) if union else ()),
+             *(("parametrization",) if any(covered) else ()))
     return _fact(formula, (), None, "conclude", cites)
+
+
+def _covers(result, mdl: Model) -> bool:
+    """The model covers the statement: each parameter x of `result` that the model writes through a fresh
+    symbol u > 0 (delta = e^{-ell}, gamma = 1/(1 + w), C = 1 - gamma + kappa, earlier parameters put back
+    by their inverses) is strictly monotone in u, and its limits as u -> 0 and u -> oo are the ends of the
+    range its hypotheses allow: each finite end is a strict hypothesis of the result (or 0 for a positive
+    x). A continuous strictly monotone map of (0, oo) onto that interval reaches every point of it
+    (intermediate value theorem), so every x the statement speaks of is some value of u. True when the
+    model writes a parameter so."""
+    from .symbols import k, m, n  # noqa: PLC0415  (local: the kernel's own names stay free)
+
+    own = set().union(*(r.free_symbols for r in (*result.hypotheses, *result.relations())))
+    todo = {x: v for x, v in mdl.sizes if x in own and x not in (n, k, m)}
+    inverse: dict = {}  # each fresh symbol in the statement's symbols, once its parameter is covered
+    while todo:
+        ready = [(x, sp.sympify(v)) for x, v in todo.items()
+                 if len(sp.sympify(v).free_symbols - own - set(inverse)) == 1]
+        _need(bool(ready), f"conclude: the model {mdl.name} writes {sorted(map(str, todo))} through no one "
+              "fresh parameter each")
+        x, v = ready[0]
+        (u,) = v.free_symbols - own - set(inverse)
+        slope = sp.diff(v, u)  # its sign for every value of the earlier fresh symbols, so of theirs
+        up = proves_sign(slope, strict=True)
+        _need(u.is_positive and (up or proves_sign(-slope, strict=True)),
+              f"conclude: {x} = {v} is not strictly monotone in {u} > 0")
+        ends = [sp.limit(v, u, 0, "+").xreplace(inverse), sp.limit(v, u, sp.oo).xreplace(inverse)]
+        lo, hi = ends if up else ends[::-1]
+        hyps = [_normal(h) for h in result.hypotheses]
+        _need(lo == -sp.oo or (lo == 0 and x.is_positive) or any(_same(sp.Lt(lo, x), h) for h in hyps),
+              f"conclude: the model reaches {x} > {lo} only, which no hypothesis of {result.id} says")
+        _need(hi == sp.oo or any(_same(sp.Lt(x, hi), h) for h in hyps),
+              f"conclude: the model reaches {x} < {hi} only, which no hypothesis of {result.id} says")
+        solved = sp.solve(sp.Eq(v.xreplace(inverse), x), u)
+        _need(len(solved) == 1, f"conclude: {x} = {v} has no one inverse in {u}")
+        inverse[u] = solved[0]
+        del todo[x]
+    return bool(inverse)
 
 
 #: how the events of a result's own hypotheses are named (`hypothesis`, `chance.assume`)

@@ -43,6 +43,23 @@ v = sp.IndexedBase("v", real=True)
 one_S = sp.Function("1_S")            # indicator of the kept set S
 ds = sp.Function("dtau_ds")           # partial derivative of tau_k with respect to s_l
 
+
+class Plim(sp.Function):
+    """plim X: the limit in probability of the random quantity X as n -> oo (every other parameter fixed),
+    kept unevaluated: Eq(Plim(tau), 0) says P(tau > eta) -> 0 for every eta > 0.
+
+    >>> latex(sp.Eq(Plim(tau), 0, evaluate=False))
+    '\\\\operatorname{plim}_{n \\\\to \\\\infty} \\\\tau = 0'
+    """
+
+    nargs = 1
+
+    def _latex(self, printer):
+        arg = printer._print(self.args[0])
+        shown = rf"\left({arg}\right)" if self.args[0].is_Add else arg
+        return r"\operatorname{plim}_{n \to \infty} " + shown
+
+
 #: probabilities: in (0, 1), which SymPy's assumptions cannot say (`natsparse bound` enforces it)
 PROBABILITIES = (delta, delta_p)
 
@@ -69,6 +86,9 @@ MEANINGS = {
     "gamma": "regime: beta^2 = 2 gamma ln n",
     "C": "exponent of the window k = ceil(alpha n^C)",
     "alpha": "constant of the window k = ceil(alpha n^C)",
+    "theta": "margin in (0, 1): levels at (1 - theta) beta^2 and (1 + theta) beta^2, where e^s's mass sits "
+             "near beta^2",
+    "K": "the largest window the bound covers (every k <= K)",
     "c": "constant of the score scale",
     "t": "score threshold",
     "Delta": "score gap s_(k) - s_(k+1)",
