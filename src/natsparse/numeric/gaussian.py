@@ -520,6 +520,24 @@ def _gamma_c(gamma, C, above=True, result="thm:nC-explicit"):
     return g, c
 
 
+def _regime_values(n, gamma, C, alpha, delta, theta, *, above: bool, result: str):
+    """The checked inputs of an asymptotic bound at n: (n, alpha, the registry's values by name: n, gamma,
+    C, delta and beta = sqrt(2 gamma ln n)), call inside mpmath.workdps(DPS)."""
+    nn = as_n(n)
+    g, c = _gamma_c(gamma, C, above=above, result=result)
+    a, d = mpmath.mpf(as_positive_real(alpha, "alpha")), as_open_unit(delta, "delta")
+    if theta is not None and not 0 < as_positive_real(theta, "theta") < 1:
+        raise ValueError(f"theta must be in (0, 1), got {theta}")
+    values = {"n": mpmath.mpf(nn), "gamma": g, "C": c, "delta": mpmath.mpf(d), "beta": beta_of_gamma(nn, g)}
+    return nn, a, values
+
+
+def _at(parts: dict, values: dict, name: str):
+    """The compiled registry expression `name` of `parts` at `values` (by symbol name)."""
+    names, f = parts[name]
+    return f(*(values[str(x)] for x in names))
+
+
 def _necessary_parts():
     """thm:nC-necessary-explicit's quantities as the registry states them: the numerator B of its bound
     1 - tau_k <= B / L (relation 0), L_w (hypothesis L <= L_w) and theta_low, compiled for mpmath."""
@@ -544,19 +562,14 @@ def nc_necessary_explicit(n, gamma, C, alpha=1, delta=DEFAULT_DELTA, theta=None)
     >>> [mpmath.nstr(nc_necessary_explicit(10**e, 0.25, 0.3, theta=0.7)["tau_lower"], 4) for e in (30, 60)]
     ['0.0', '0.9993']
     """
-    nn = as_n(n)
-    g, c = _gamma_c(gamma, C, above=False, result="thm:nC-necessary-explicit")
-    a, d = mpmath.mpf(as_positive_real(alpha, "alpha")), as_open_unit(delta, "delta")
-    if theta is not None and not 0 < as_positive_real(theta, "theta") < 1:
-        raise ValueError(f"theta must be in (0, 1), got {theta}")
     parts = _necessary_parts()
     with mpmath.workdps(DPS):
-        values = {"n": mpmath.mpf(nn), "gamma": g, "C": c, "delta": mpmath.mpf(d),
-                  "beta": beta_of_gamma(nn, g), "K": a * mpmath.mpf(nn) ** c}
+        nn, a, values = _regime_values(n, gamma, C, alpha, delta, theta, above=False,
+                                       result="thm:nC-necessary-explicit")
+        values["K"] = a * mpmath.mpf(nn) ** values["C"]
 
         def at(name):
-            names, f = parts[name]
-            return f(*(values[str(x)] for x in names))
+            return _at(parts, values, name)
 
         values["theta"] = at("theta") if theta is None else mpmath.mpf(theta)
         out = {"K": values["K"], "theta": values["theta"], "beta": values["beta"], "L_w": at("L_w"),
@@ -581,19 +594,14 @@ def nc_explicit(n, gamma, C, alpha=1, delta=DEFAULT_DELTA, theta=None) -> dict:
     >>> [mpmath.nstr(nc_explicit(10**e, 0.25, 0.9, theta=0.35)["tau_bound"], 4) for e in (12, 30, 60)]
     ['0.7528', '0.1371', '0.01475']
     """
-    nn = as_n(n)
-    g, c = _gamma_c(gamma, C)
-    a, d = mpmath.mpf(as_positive_real(alpha, "alpha")), as_open_unit(delta, "delta")
-    if theta is not None and not 0 < as_positive_real(theta, "theta") < 1:
-        raise ValueError(f"theta must be in (0, 1), got {theta}")
     parts = _explicit_parts()
     with mpmath.workdps(DPS):
-        values = {"n": mpmath.mpf(nn), "gamma": g, "C": c, "delta": mpmath.mpf(d),
-                  "beta": beta_of_gamma(nn, g), "L": mpmath.mpf(1)}
+        nn, a, values = _regime_values(n, gamma, C, alpha, delta, theta, above=True, result="thm:nC-explicit")
+        values["L"] = mpmath.mpf(1)
+        c = values["C"]
 
         def at(name):
-            names, f = parts[name]
-            return f(*(values[str(x)] for x in names))
+            return _at(parts, values, name)
 
         values["theta"] = at("theta") if theta is None else mpmath.mpf(theta)
         kk = int(mpmath.ceil(a * mpmath.mpf(nn) ** c))

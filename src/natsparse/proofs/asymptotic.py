@@ -125,9 +125,12 @@ EVENTUALLY = "for all large n: "
 
 
 def _limit_of(limit: Fact, rule: str) -> sp.Expr:
-    """f of a sure fact lim_{n -> oo} f = 0 (made by `vanishes`)."""
+    """f of a sure fact lim_{n -> oo} f = 0 (made by `vanishes`, or an instance's, which may hold where
+    hypotheses hold, or where they hold for all large n: a limit does not depend on n)."""
     rel = limit.rel
-    _need(isinstance(limit, Fact) and not limit.events, f"{rule}: the limit is not a sure fact")
+    _need(isinstance(limit, Fact)
+          and all(name.startswith((OWN_EVENTS[0], EVENTUALLY)) for name, _ in limit.events),
+          f"{rule}: the limit is not a sure fact")
     _need(isinstance(rel, sp.Eq) and isinstance(rel.lhs, sp.Limit) and rel.rhs == 0
           and rel.lhs.args[1:3] == (n, sp.oo), f"{rule}: {rel} is not lim_(n -> oo) f = 0")
     return rel.lhs.args[0]
@@ -172,9 +175,10 @@ def in_probability(bound: Fact, limit: Fact, parameter: sp.Symbol, floor: Fact |
     _need(isinstance(parameter, sp.Symbol) and parameter.is_positive
           and parameter not in rel.lhs.free_symbols,
           f"in_probability: {parameter} is not a positive parameter of the bound")
-    _need(is_zero(_limit_of(limit, "in_probability") - rel.rhs),
+    _need(_limit_of(limit, "in_probability") == rel.rhs,  # as written: a wrong limit is refused at once
           f"in_probability: the limit is not that of {rel.rhs}")
-    kept = [e for e in (*bound.events, *(floor.events if floor else ())) if e[0].startswith(OWN_EVENTS[0])]
+    kept = [e for e in (*bound.events, *limit.events, *(floor.events if floor else ()))
+            if e[0].startswith(OWN_EVENTS[0])]
     chance = sp.Add(*(p for name, p in bound.events if not name.startswith((OWN_EVENTS[0], EVENTUALLY))))
     _need(not chance.has(n), f"in_probability: the failure {chance} depends on n")
     _need(sp.limit(chance, parameter, sp.oo) == 0, f"in_probability: the failure {chance} does not tend "

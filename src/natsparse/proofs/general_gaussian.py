@@ -220,6 +220,18 @@ def _z_at_least(low_l: K.Fact, tail_low: K.Fact, tail_mid: K.Fact, sizes: dict, 
         (P.compare_sums(sp.Le(below, z_sum.rel.rhs)), 1), (low, 1), (mean_low, n), (low_l, 1)])
 
 
+#: the regime as the asymptotic proofs write it, delta = e^{-ell} and gamma = 1/(1 + w) (ell, w > 0), with
+#: C = 1 - gamma + kappa above 1 - gamma, or C = (1 - gamma)/(1 + q) below it (kappa, q > 0)
+ABOVE = {delta: sp.exp(-ell), gamma: 1 / (1 + P.w), C: 1 - 1 / (1 + P.w) + P.kappa}
+BELOW = {delta: sp.exp(-ell), gamma: 1 / (1 + P.w), C: (1 - 1 / (1 + P.w)) / (1 + P.q)}
+
+
+def _top_k_in(sizes: dict, name: str) -> K.Model:
+    """The kept top-k S (|S| = k) and the other n - k >= 0 keys T, the regime's parameters written by
+    `sizes` (ABOVE or BELOW)."""
+    return model(name, (part("S", k), part("T", n - k, nonempty=False)), {"S"}, sizes)
+
+
 @general_proof(
     "thm:nC-explicit",
     scope="the bound: every n >= 1, 1 <= k <= n, beta > 0, 0 < theta < 1, 0 < delta < 1, every window k "
@@ -231,11 +243,9 @@ def _z_at_least(low_l: K.Fact, tail_low: K.Fact, tail_mid: K.Fact, sizes: dict, 
 def _nc_explicit():
     from .asymptotic import vanishes
     from .gaussian import L, U_w, bernstein_u, mean_mass_w, p_w, second_mass_w, t_w
-    from .symbols import C, gamma
 
-    sizes = {delta: sp.exp(-ell), gamma: 1 / (1 + P.w), C: 1 - 1 / (1 + P.w) + P.kappa}
-    mdl = model("top-k S, delta = exp(-ell), gamma = 1/(1+w), C = 1 - gamma + kappa",
-                (part("S", k), part("T", n - k, nonempty=False)), {"S"}, sizes)
+    sizes = ABOVE
+    mdl = _top_k_in(sizes, "top-k S, delta = exp(-ell), gamma = 1/(1+w), C = 1 - gamma + kappa")
     hyps = K.hypothesis("thm:nC-explicit", mdl)
     (below_one,) = [h for h in hyps if h.rel.lhs == theta]  # theta < 1
     (k_count,) = [h for h in hyps if h.rel.rhs == k]  # k >= the count bound N
@@ -282,11 +292,10 @@ def _nc_explicit():
 def _nc_sufficient():
     from .asymptotic import eventually, in_probability, vanishes
     from .gaussian import L_w, L_w_dev, L_w_mean, U_w, count_w, in_regime, theta, theta_star
-    from .symbols import C, alpha, gamma
+    from .symbols import alpha
 
-    sizes = {delta: sp.exp(-ell), gamma: 1 / (1 + P.w), C: 1 - 1 / (1 + P.w) + P.kappa}
-    mdl = model("top-k S, gamma = 1/(1+w), C = 1 - gamma + kappa, delta = exp(-ell)",
-                (part("S", k), part("T", n - k, nonempty=False)), {"S"}, sizes)
+    sizes = ABOVE
+    mdl = _top_k_in(sizes, "top-k S, gamma = 1/(1+w), C = 1 - gamma + kappa, delta = exp(-ell)")
     hyps = K.hypothesis("thm:nC-sufficient", mdl)
     (scale,) = [h for h in hyps if h.rel.lhs == beta]  # beta = sqrt(2 gamma ln n)
     (window,) = [h for h in hyps if h.rel.rhs == k]  # alpha n^C <= k
@@ -305,17 +314,14 @@ def _nc_sufficient():
     counted = K.derive(sp.Le(explicit(count_w), k), eqs=[scale], ineqs=[(few, 1), (window, 1)])
     low = explicit(L_w)
     above_zero = K.derive(sp.Lt(0, low), eqs=[scale], ineqs=[(positive, 1)])
-    bound, *_ = K.instance("thm:nC-explicit", given=[counted, above_zero], sizes=mdl, tau=tau, k=k, n=n,
-                           L=low, theta=margin, delta=sp.exp(-ell), gamma=gamma.xreplace(sizes),
-                           C=C.xreplace(sizes), alpha=alpha, beta=beta)
-    ratio = regime(U_w / L_w)
+    bound, small, *_ = K.instance("thm:nC-explicit", given=[counted, above_zero], sizes=mdl, tau=tau, k=k,
+                                  n=n, L=low, theta=margin, delta=sp.exp(-ell), gamma=gamma.xreplace(sizes),
+                                  C=C.xreplace(sizes), alpha=alpha, beta=beta)
+    ratio = in_regime(U_w / L_w).xreplace(sizes)  # U / L_w in the regime, as the instance's limit writes it
     in_the_regime = K.derive(sp.Le(tau, ratio), eqs=[scale], ineqs=[(bound, 1)])
-    return K.conclude("thm:nC-sufficient", [in_probability(in_the_regime, vanishes(ratio), ell)], [mdl])
+    return K.conclude("thm:nC-sufficient", [in_probability(in_the_regime, small, ell)], [mdl])
 
 
-#: the regime below 1 - gamma as the proofs write it: gamma = 1/(1 + w), C = (1 - gamma)/(1 + q),
-#: delta = e^{-ell}
-BELOW = {delta: sp.exp(-ell), gamma: 1 / (1 + P.w), C: (1 - 1 / (1 + P.w)) / (1 + P.q)}
 
 
 @general_proof(
@@ -329,8 +335,7 @@ def _nc_necessary_explicit():
     from .asymptotic import vanishes
     from .gaussian import K_win, L, kept_w
 
-    mdl = model("top-k S, delta = exp(-ell), gamma = 1/(1+w), C = (1 - gamma)/(1+q)",
-                (part("S", k), part("T", n - k, nonempty=False)), {"S"}, BELOW)
+    mdl = _top_k_in(BELOW, "top-k S, delta = exp(-ell), gamma = 1/(1+w), C = (1 - gamma)/(1+q)")
     hyps = K.hypothesis("thm:nC-necessary-explicit", mdl)
     (below_one,) = [h for h in hyps if h.rel.lhs == theta]  # theta < 1
     (window,) = [h for h in hyps if h.rel.lhs == k]  # k <= K
@@ -370,8 +375,7 @@ def _nc_necessary():
     from .gaussian import K_win, L_w, L_w_dev, L_w_mean, in_regime, kept_w, theta_low
     from .symbols import alpha
 
-    mdl = model("top-k S, gamma = 1/(1+w), C = (1 - gamma)/(1+q), delta = exp(-ell)",
-                (part("S", k), part("T", n - k, nonempty=False)), {"S"}, BELOW)
+    mdl = _top_k_in(BELOW, "top-k S, gamma = 1/(1+w), C = (1 - gamma)/(1+q), delta = exp(-ell)")
     hyps = K.hypothesis("thm:nC-necessary", mdl)
     (scale,) = [h for h in hyps if h.rel.lhs == beta]  # beta = sqrt(2 gamma ln n)
     (window,) = [h for h in hyps if h.rel.lhs == k]  # k <= alpha n^C
@@ -382,19 +386,19 @@ def _nc_necessary():
         return sp.expand_log(e.xreplace({theta: margin, K_win: window_n}).xreplace(BELOW))
 
     def regime(e):  # the same in the regime, as thm:nC-necessary-explicit's limits read it
-        return sp.expand_log(in_regime(e.xreplace({K_win: alpha * n**C}), theta_low).xreplace(BELOW))
+        return sp.expand_log(in_regime(e, theta_low).xreplace(BELOW))
 
     positive = eventually(sp.Lt(regime(L_w_dev), regime(L_w_mean)), vanishes(regime(L_w_dev / L_w_mean)))
     low = explicit(L_w)
     above_zero = K.derive(sp.Lt(0, low), eqs=[scale], ineqs=[(positive, 1)])
-    bound, *_ = K.instance("thm:nC-necessary-explicit", given=[window, above_zero], sizes=mdl, tau=tau, k=k,
-                           n=n, L=low, K=window_n, theta=margin, delta=sp.exp(-ell),
-                           gamma=gamma.xreplace(BELOW), C=C.xreplace(BELOW), alpha=alpha, beta=beta)
-    ratio = regime(kept_w / L_w)
+    bound, small, _ = K.instance("thm:nC-necessary-explicit", given=[window, above_zero], sizes=mdl, tau=tau,
+                                 k=k, n=n, L=low, K=window_n, theta=margin, delta=sp.exp(-ell),
+                                 gamma=gamma.xreplace(BELOW), C=C.xreplace(BELOW), alpha=alpha, beta=beta)
+    ratio = in_regime(kept_w.xreplace({K_win: alpha * n**C}) / L_w, theta_low).xreplace(BELOW)  # as the limit
     in_the_regime = K.derive(sp.Le(1 - tau, ratio), eqs=[scale], ineqs=[(bound, 1)])
     row = K.unfold(mdl)
     floor = K.derive(sp.Le(0, 1 - tau), eqs=[row["tau"], row["Z"]])
-    plim = in_probability(in_the_regime, vanishes(ratio), ell, floor=floor)
+    plim = in_probability(in_the_regime, small, ell, floor=floor)
     return K.conclude("thm:nC-necessary", [plim], [mdl])
 
 
@@ -409,7 +413,7 @@ def _adaptive_window():
     from .gaussian import k_adapt, k_fixed, tau_adapt, tau_fixed
     from .symbols import alpha
 
-    sizes = {gamma: 1 / (1 + P.w), C: 1 - 1 / (1 + P.w) + P.kappa}
+    sizes = ABOVE
     mdl = model("gamma = 1/(1+w), C = 1 - gamma + kappa", (), (), sizes)
     hyps = K.hypothesis("cor:adaptive-window", mdl)
     (scale,) = [h for h in hyps if h.rel.lhs == beta]

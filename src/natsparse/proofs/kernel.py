@@ -717,12 +717,31 @@ def instance(
         ok = [g for g in given if _same(ai, g.rel) and holds(sp.Le(g.failure, bi, evaluate=False))]
         _need(bool(ok), f"instance: {law} assumes {ai} with probability >= 1 - {bi}: give it")
         covered.add(ok[0])
-    events = _events(g for g in given if g not in covered)
+    sure = _events(g for g in given if g not in covered)
+    events, certain = sure, False
     if result.failure is not None:
         shown = ", ".join(f"{x} = {subs[x]}" for x in sorted(subs, key=str) if subs[x] != x)
-        events += ((f"instance of {law}" + (f" at {shown}" if shown else ""), result.failure.xreplace(subs)),)
+        failure = result.failure.xreplace(subs)
+        events += ((f"instance of {law}" + (f" at {shown}" if shown else ""), failure),)
+        # a relation of numbers only (a limit of the bound) holds with probability >= 1 - failure > 0 and
+        # has no randomness, so it holds: it needs no event of its own
+        certain = holds(sp.Lt(failure, 1, evaluate=False))
     mdl = _one_model(given)
-    return [_fact(put(r), over, mdl, "instance", (law,), events=events) for r in result.relations()]
+    numbers = [certain and _numbers_only(put(r), subs) for r in result.relations()]
+    return [_fact(put(r), over, mdl, "instance", (law,), events=sure if plain else events)
+            for r, plain in zip(result.relations(), numbers, strict=True)]
+
+
+def _numbers_only(rel, subs: dict) -> bool:
+    """The relation speaks of no random quantity: its symbols are free parameters, sizes, the score scale
+    and threshold, or symbols the parameters' values brought in (a model's ell, w, kappa: `_value` checked
+    that they are no random quantity)."""
+    from .gaussian import FREE_PARAMETERS, WINDOWS  # noqa: PLC0415  (the chapter imports the kernel's symbols)
+    from .symbols import beta, eps, k, m, n  # noqa: PLC0415
+
+    brought = set().union(*(sp.sympify(v).free_symbols for x, v in subs.items() if x in FREE_PARAMETERS))
+    return not rel.has(sp.Indexed) and rel.free_symbols <= (
+        FREE_PARAMETERS | {n, k, m, beta, eps, *WINDOWS.values()} | brought)
 
 
 def _one_window(law: str, subs: dict) -> None:
