@@ -344,3 +344,12 @@ def test_a_window_is_renamed_with_its_tail_mass_only():
     with pytest.raises(ProofError, match="renamed window"):   # the output error belongs to the window too
         general.K.instance("thm:error-whp", tau=tau_fixed, k=k_fixed, n=n, err=err, eps=eps, v_max=v_max,
                            t=t, beta=beta, delta=delta, L=L, L_2=L_half, Z=Z)
+
+
+def test_an_instance_puts_its_failure_on_random_relations_only():
+    """thm:nC-explicit's bound on tau holds with probability >= 1 - delta; its limits speak of numbers only
+    and hold outright (a statement without randomness true with positive probability is true)."""
+    log = general.PROOFS["thm:nC-sufficient"].check()
+    made = [s.conclusion for s in log.steps if s.rule == "instance"]
+    assert len(made) == 4 and "fails with probability" in made[0]
+    assert not any("fails with probability" in c for c in made[1:])
