@@ -86,9 +86,6 @@ MEANINGS = {
     "gamma": "regime: beta^2 = 2 gamma ln n",
     "C": "exponent of the window k = ceil(alpha n^C)",
     "alpha": "constant of the window k = ceil(alpha n^C)",
-    "theta": "margin in (0, 1): levels at (1 - theta) beta^2 and (1 + theta) beta^2, where e^s's mass sits "
-             "near beta^2",
-    "K": "the largest window the bound covers (every k <= K)",
     "c": "constant of the score scale",
     "t": "score threshold",
     "Delta": "score gap s_(k) - s_(k+1)",
