@@ -219,12 +219,14 @@ def test_eventually_reads_the_limit_of_its_own_ratio():
 
 
 @pytest.mark.parametrize("failure, why", [
-    (delta * n, "depends on n|not a sure fact"),                  # a failure that grows with n
-    (delta + sp.Rational(1, 2), "does not tend to 0|not a sure fact"),   # a failure that stays above 1/2
+    (delta * (n + 1) / (n + delta), "depends on n"),              # between delta and 1, depends on n
+    (delta + (1 - delta) / 3, "does not tend to 0"),              # a failure that stays above 1/3
+    (delta * n, "not a sure fact"),                               # not below 1: its limits need an event
 ])
 def test_in_probability_needs_a_failure_that_vanishes(monkeypatch, failure, why):
     """thm:nC-explicit with a weaker failure is still proved (its events fail with probability <= delta),
-    but its instance no longer gives convergence in probability."""
+    but its instance no longer gives convergence in probability. The first two stay below 1, so the
+    instance's limits hold outright and `in_probability` itself must refuse."""
     _swap(monkeypatch, "thm:nC-explicit", failure=failure)
     assert general.PROOFS["thm:nC-explicit"].check()
     with pytest.raises(ProofError, match=why):

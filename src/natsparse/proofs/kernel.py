@@ -315,7 +315,7 @@ def _same(r1, r2) -> bool:
     if r1 == r2:  # as written: no simplification needed
         return True
     if r1.has(sp.Limit) or r2.has(sp.Limit):  # limits compare as written: simplifying one may evaluate it
-        return r1 == r2
+        return False
     return is_zero(_canonical((r1.rhs - r1.lhs) - (r2.rhs - r2.lhs)))
 
 
@@ -736,12 +736,19 @@ def _numbers_only(rel, subs: dict) -> bool:
     """The relation speaks of no random quantity: its symbols are free parameters, sizes, the score scale
     and threshold, or symbols the parameters' values brought in (a model's ell, w, kappa: `_value` checked
     that they are no random quantity)."""
-    from .gaussian import FREE_PARAMETERS, WINDOWS  # noqa: PLC0415  (the chapter imports the kernel's symbols)
-    from .symbols import beta, eps, k, m, n  # noqa: PLC0415
+    from .gaussian import FREE_PARAMETERS  # noqa: PLC0415  (the chapter imports the kernel's symbols)
 
     brought = set().union(*(sp.sympify(v).free_symbols for x, v in subs.items() if x in FREE_PARAMETERS))
-    return not rel.has(sp.Indexed) and rel.free_symbols <= (
-        FREE_PARAMETERS | {n, k, m, beta, eps, *WINDOWS.values()} | brought)
+    return not rel.has(sp.Indexed) and rel.free_symbols <= _numbers() | brought
+
+
+def _numbers() -> frozenset:
+    """The symbols that are numbers, not random quantities: the free parameters, the sizes n, k, m (and the
+    windows of `gaussian.WINDOWS`), the score scale beta and the weight threshold eps."""
+    from .gaussian import FREE_PARAMETERS, WINDOWS  # noqa: PLC0415  (the chapter imports the kernel's symbols)
+    from .symbols import beta, eps, k, m, n  # noqa: PLC0415  (local: the kernel's own names stay free)
+
+    return FREE_PARAMETERS | {n, k, m, beta, eps, *WINDOWS.values()}
 
 
 def _one_window(law: str, subs: dict) -> None:
@@ -763,13 +770,12 @@ def _one_window(law: str, subs: dict) -> None:
 def _value(law: str, x: sp.Symbol, val: sp.Expr, model_sizes: dict, given: list[Fact]) -> sp.Expr:
     """The value `val` of the variable `x` of `law`, checked (see `instance`)."""
     from .gaussian import FREE_PARAMETERS, WINDOWS  # noqa: PLC0415  (the chapter imports the kernel's symbols)
-    from .symbols import beta, eps, k, m, n  # noqa: PLC0415  (local: the kernel's own names stay free)
+    from .symbols import k  # noqa: PLC0415  (local: the kernel's own names stay free)
 
     row_copy = val.is_Indexed and str(val.base) == str(x)
     if not law.startswith("ax:"):
         if x in FREE_PARAMETERS:
-            allowed = FREE_PARAMETERS | {n, k, m, beta, eps, *WINDOWS.values()} | set().union(
-                *(sp.sympify(v).free_symbols for v in model_sizes.values()))
+            allowed = _numbers() | set().union(*(sp.sympify(v).free_symbols for v in model_sizes.values()))
             _need(not val.has(sp.Indexed) and val.free_symbols <= allowed,
                   f"instance: {law}'s parameter {x} = {val} is not built from parameters and sizes")
         else:
