@@ -43,6 +43,8 @@ CASES = [
     (["bound"], "bound: the following arguments are required: id"),
     (["bound", "lem:nope", "--n", "3"], "unknown result id 'lem:nope'"),
     (["bound", "exp:kernel"], "bound: exp:kernel has no bound to evaluate"),
+    (["bound", "thm:sparse-whp-sharp", "--n", "1e10000", "--beta", "1", "--eps", "0.1"],   # str(n) failed
+     "--n must be <= 10000000 for thm:sparse-whp-sharp (got about 10^10000); use thm:sparse-whp beyond"),
     (["bound", "thm:sparse-whp", "--n", "100", "--beta", "1"],     # once "parameter(s) ['eps'] needed"
      "bound thm:sparse-whp: the following arguments are required: --eps (its parameters: --n, --beta,"),
     (["bound", "thm:sparse-whp", "--n", "4096"],

@@ -69,6 +69,14 @@ def test_sure_bound_caps_k():
     assert sharp.tail_probability_bound(64, 8.0, 0.3, 3) == 0.0
 
 
+def test_beta_beyond_float64_gives_the_sure_bound_and_says_why():
+    import mpmath
+
+    r = sharp.sparse_whp_sharp(1000, mpmath.mpf("1e400"), 0.1)
+    assert r["k"] == 9 and r["capped"] and "beta is beyond float64" in r["reason"]
+    assert sharp.tail_probability_bound(1000, mpmath.mpf("1e400"), 0.1, 3) == 1.0
+
+
 def test_beta_zero_is_exact():
     assert sharp.sparse_whp_sharp(100, 0.0, 0.02)["k"] == 0
     assert sharp.sparse_whp_sharp(100, 0.0, 0.005)["k"] == 100
@@ -85,6 +93,7 @@ def test_trivial_bound_uses_the_decimal():
     (dict(n=10, beta=1.0, eps=1.0), ValueError, r"eps must be in \(0, 1\)"),
     (dict(n=10, beta=1.0, eps=0.1, delta=0.0), ValueError, r"delta must be in \(0, 1\)"),
     (dict(n=10**8, beta=1.0, eps=0.1), ValueError, "n must be <= 10000000"),
+    (dict(n=10**10000, beta=1.0, eps=0.1), ValueError, r"n must be <= 10000000 .*got about 10\^10000"),
 ])
 def test_bad_input_names_the_argument(kw, exc, msg):
     with pytest.raises(exc, match=msg):

@@ -259,19 +259,21 @@ def _log_g_ball(n, b, eps, k, u: float, lam: float) -> arb:
     return log_g
 
 
-def certify_cells(n: int, b: float, eps, k: int, us, lams) -> tuple[float, int]:
-    """`certify`'s bound and the number of cells bounded by 1 because their enclosure failed."""
+def certify_cells(n: int, b: float, eps, k: int, us, lams) -> tuple[float, list[float]]:
+    """`certify`'s bound and the cells (their right ends u) bounded by 1 because their enclosure failed
+    at 4x the precision too."""
     old = ctx.prec
     ctx.prec = PREC
     try:
-        G, vacuous = [], 0
+        G, vacuous = [], []
         for u, lam in zip(us, lams, strict=True):
             g = _up(_log_g_ball(n, b, eps, k, float(u), float(lam)).exp())
             if not math.isfinite(g):
                 ctx.prec = 4 * PREC
                 g = _up(_log_g_ball(n, b, eps, k, float(u), float(lam)).exp())
                 ctx.prec = PREC
-            vacuous += not math.isfinite(g)
+            if not math.isfinite(g):
+                vacuous.append(float(u))
             G.append(min(1.0, g))
         G = list(np.maximum.accumulate(G)) + [1.0]
         total = arb(G[0])
@@ -298,6 +300,8 @@ def tail_probability_bound(n, beta, eps, k, delta=1e-4) -> float:
         return 0.0
     if b == 0:
         return 1.0 if 1 / nn > e and kk < nn else 0.0
+    if not math.isfinite(b):  # beta beyond float64: no cells to search, the trivial bound
+        return 1.0
     _, us, lams = _float_bound(nn, b, e, kk, d)
     return certify(nn, b, e, kk, us, lams)
 
@@ -305,7 +309,9 @@ def tail_probability_bound(n, beta, eps, k, delta=1e-4) -> float:
 def _args(n, beta, eps) -> tuple[int, float, float]:
     nn = as_positive_int(n, "n")
     if nn > SHARP_N_MAX:
-        raise ValueError(f"n must be <= {SHARP_N_MAX} for thm:sparse-whp-sharp (got {nn}); "
+        # str(10**10000) raises (Python's limit on int digits): a huge n is shown by its size
+        shown = nn if nn < 10**30 else f"about 10^{nn.bit_length() * math.log10(2):.0f}"
+        raise ValueError(f"n must be <= {SHARP_N_MAX} for thm:sparse-whp-sharp (got {shown}); "
                          "use thm:sparse-whp beyond")
     return nn, float(as_nonnegative(beta, "beta")), as_open_unit(eps, "eps")
 
@@ -315,7 +321,9 @@ def sparse_whp_sharp(n, beta, eps, delta=1e-4) -> dict:
     """The smallest k whose certified bound on P(N_eps > k) is <= delta, capped by ceil(1/eps) - 1.
 
     Returns k, certified_bound (>= P(N_eps > k), arb), k_trivial, capped (k is the sure bound, the
-    probabilistic bound did not beat it) and a reason when capped.
+    probabilistic bound did not beat it) and a reason when capped; and cells_bounded_by_1, the right
+    ends u of the cells whose arb enclosure failed even at 4x the precision and were bounded by 1 (a
+    valid, cruder bound), when there are any.
 
     >>> r = sparse_whp_sharp(64, 8.0, 0.3)
     >>> r["k"], r["capped"], r["reason"]
@@ -330,6 +338,10 @@ def sparse_whp_sharp(n, beta, eps, delta=1e-4) -> dict:
     if b == 0:  # a_j = 1/n for every j: N_eps is n or 0, surely
         k0 = nn if 1 / nn > e else 0
         return {**out, "k": min(k0, kt), "capped": False}
+    if not math.isfinite(b):  # beta beyond float64 (1e400): the cells' float search cannot run
+        return {**out, "reason": f"{why}; beta is beyond float64's range, where the search for cells and "
+                                 "multipliers cannot run, so only the sure bound is given"}
+
     def fits(k):
         return _float_bound(nn, b, e, k, d)[0] <= d * SEARCH_MARGIN
 
@@ -341,9 +353,12 @@ def sparse_whp_sharp(n, beta, eps, delta=1e-4) -> dict:
         lo, hi = (lo, mid) if fits(mid) else (mid + 1, hi)
     for k in range(hi, min(kt, hi + CERTIFY_TRIES)):
         _, us, lams = _float_bound(nn, b, e, k, d)
-        bound = certify(nn, b, e, k, us, lams)
+        bound, failed = certify_cells(nn, b, e, k, us, lams)
         if bound <= d:
-            return {"k": k, "certified_bound": bound, "k_trivial": kt, "capped": False}
+            found = {"k": k, "certified_bound": bound, "k_trivial": kt, "capped": False}
+            return {**found, "cells_bounded_by_1": failed} if failed else found
+        if failed:
+            out["cells_bounded_by_1"] = failed
     return {**out, "reason": why}
 
 
