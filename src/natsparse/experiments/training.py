@@ -290,34 +290,63 @@ def train(cfg: TrainConfig, out_dir: str | Path, corpus: Corpus | None = None, *
     with torch.random.fork_rng(devices=[]):  # seeded initial weights; the caller's RNG is left alone
         torch.manual_seed(cfg.seed)
         model = TinyGPT(cfg.model)
-    opt = _optimizer(model, cfg)
-    g = torch.Generator().manual_seed(cfg.seed)
-    step, history, seconds = 0, [], 0.0
+    ckpt = None
     if (out / CHECKPOINT).exists():
         ckpt = _read_checkpoint(out / CHECKPOINT)
         if ckpt["config"] != cfg.to_dict():
             raise CheckpointError(f"{out} holds a run with another configuration ({ckpt['config']}); "
                                   f"pass another output folder to start this one")
         model.load_state_dict(ckpt["model"])
+    g = torch.Generator().manual_seed(cfg.seed)
+    k_loss = cfg.loss_k()
+
+    def losses():
+        x, y = _batch(corpus.train, cfg, g)
+        logits, probs, _ = model(x)
+        return (F.cross_entropy(logits.flatten(0, 1), y.flatten()),
+                sparsity_loss(probs, k_loss, layer_weights=cfg.layer_weights))
+
+    log = {"format": FORMAT, "config": cfg.to_dict(), "corpus": corpus.source,
+           "corpus_bytes": {"train": len(corpus.train), "val": len(corpus.val)}}
+    return run_loop(cfg, out, log, FORMAT, net=model, params=list(model.parameters()),
+                    opt=_optimizer(model, cfg), g=g, ckpt=ckpt, model_state=model.state_dict, losses=losses,
+                    val_loss=lambda: _val_loss(model, corpus, val_windows), label=f"lambda={cfg.lam:g}",
+                    progress=progress)
+
+
+def run_loop(cfg, out: Path, log: dict, fmt: str, *, net: torch.nn.Module, params: list, opt,
+             g: torch.Generator, ckpt: dict | None, model_state, losses, val_loss, label: str,
+             progress: bool) -> dict:
+    """The training loop of both condensation paths (the tiny GPT here, SmolLM2 in `condense_decoder`).
+
+    Resumes from `ckpt` (the optimiser, the batch generator `g`, the step, history and seconds; the
+    weights are the caller's to load), then until cfg.steps: the learning rate of `_lr`, one step on
+    L_LM + cfg.lam * L_k from `losses()` (which draws its batch from g; L_k is left out of the graph at
+    lambda = 0), gradients of `params` clipped at norm 1, a history entry every cfg.eval_every steps
+    (`val_loss()` with `net` in eval mode), and a checkpoint of `model_state()` with the rest every
+    cfg.checkpoint_every steps, written then renamed. Ctrl-C is deferred to the end of the running step,
+    which is saved first. Returns the log: `log` (the caller's header) with the history and the
+    training seconds, also written to out/log.json.
+    """
+    step, history, seconds = 0, [], 0.0
+    if ckpt is not None:
         opt.load_state_dict(ckpt["optimizer"])
         g.set_state(ckpt["rng"])
         step, history, seconds = ckpt["step"], list(ckpt["history"]), float(ckpt["seconds"])
-    log = {"format": FORMAT, "config": cfg.to_dict(), "corpus": corpus.source,
-           "corpus_bytes": {"train": len(corpus.train), "val": len(corpus.val)}, "history": history}
+    out.mkdir(parents=True, exist_ok=True)
+    log = {**log, "history": history}
 
     def save() -> None:
-        state = {"format": FORMAT, "config": cfg.to_dict(), "step": step, "model": model.state_dict(),
-                 "optimizer": opt.state_dict(), "rng": g.get_state(), "history": history,
-                 "seconds": seconds}
+        state = {"format": fmt, "config": cfg.to_dict(), "step": step, "model": model_state(),
+                 "optimizer": opt.state_dict(), "rng": g.get_state(), "history": history, "seconds": seconds}
         atomic_write(out / CHECKPOINT, lambda p: torch.save(state, p))
         log["seconds"] = seconds
         atomic_write(out / LOG, lambda p: p.write_text(json.dumps(log, indent=1) + "\n"))
 
-    k_loss = cfg.loss_k()
     sums, count = [0.0, 0.0], 0
-    model.train()
+    net.train()
     with _progress(progress) as bar, _deferred_interrupt() as interrupted:
-        task = bar.add_task(f"lambda={cfg.lam:g}", total=cfg.steps, completed=step, status="")
+        task = bar.add_task(label, total=cfg.steps, completed=step, status="")
         t0 = time.perf_counter()
         while step < cfg.steps:
             if interrupted():  # Ctrl-C: keep every finished step, then stop
@@ -327,25 +356,23 @@ def train(cfg: TrainConfig, out_dir: str | Path, corpus: Corpus | None = None, *
                                         f"holds it: run the same command again to resume")
             for group in opt.param_groups:
                 group["lr"] = _lr(cfg, step)
-            x, y = _batch(corpus.train, cfg, g)
-            logits, probs, _ = model(x)
-            lm = F.cross_entropy(logits.flatten(0, 1), y.flatten())
-            lk = sparsity_loss(probs, k_loss, layer_weights=cfg.layer_weights)
+            lm, lk = losses()
             opt.zero_grad(set_to_none=True)
-            (lm + cfg.lam * lk).backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            (lm + cfg.lam * lk if cfg.lam > 0 else lm).backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
             step += 1
             sums[0] += lm.item()
             sums[1] += lk.item()
             count += 1
             bar.update(task, advance=1, status=f"LM {lm.item():.3f}  L_k {lk.item():.4f}")
+            del lm, lk
             if step % cfg.eval_every == 0 or step == cfg.steps:
-                model.eval()
-                val = _val_loss(model, corpus, val_windows)
-                model.train()
+                net.eval()
+                v = val_loss()
+                net.train()
                 history.append({"step": step, "lr": _lr(cfg, step - 1), "train_lm": sums[0] / count,
-                                "train_Lk": sums[1] / count, "val_lm": val,
+                                "train_Lk": sums[1] / count, "val_lm": v,
                                 "seconds": seconds + time.perf_counter() - t0})
                 sums, count = [0.0, 0.0], 0
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
