@@ -54,6 +54,10 @@ def _figures():
     yield "real_decoder.cost_against_gap", lambda: real_decoder.cost_against_gap(decoder())
     yield "condensation.training_curves", lambda: condensation.training_curves(_json("condensation.json"))
     yield "condensation.tradeoff", lambda: condensation.tradeoff(_json("condensation.json"))
+    smollm2 = lambda: _json("condensation_smollm2.json")              # noqa: E731
+    yield "condensation.training_curves (smollm2)", lambda: condensation.training_curves(smollm2(), "token")
+    yield "condensation.decoder_perplexity", lambda: condensation.decoder_perplexity(smollm2())
+    yield "condensation.decoder_layers", lambda: condensation.decoder_layers(smollm2())
     yield "gaussian.windows", lambda: gaussian.windows(gauss("windows")["runs"], gauss("windows")["k_fixed"],
                                                        gauss("windows")["C"])
     yield "gaussian.k_eps_scaling", lambda: gaussian.k_eps_scaling(gauss("scaling"))
