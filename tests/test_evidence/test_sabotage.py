@@ -7,17 +7,7 @@ from natsparse.evidence import sabotage
 from natsparse.proofs import kernel as K
 from natsparse.proofs.general import PROOFS
 
-#: proofs whose step gate does not pass yet, and why (`natsparse audit --steps ID` shows it)
-NOT_YET = {
-    "thm:nC-sufficient": "its instance of thm:nC-explicit is given alpha, which only that law's limit of "
-                         "N / (alpha n^C) reads, a relation the proof does not use (alpha x2 survives); "
-                         "and a doubled goal of its derive in the regime runs for minutes in SymPy",
-    "thm:nC-necessary": "a doubled or halved goal of its derive in the regime runs for minutes in SymPy "
-                        "(expand and factor of the regime's large expression)",
-}
-
-
-@pytest.mark.parametrize("rid", sorted(set(PROOFS) - set(NOT_YET)))
+@pytest.mark.parametrize("rid", sorted(PROOFS))
 def test_every_step_mutant_is_killed(rid):
     report = sabotage.audit(rid)
     assert report["mutants"] >= 2 * report["calls"] > 0

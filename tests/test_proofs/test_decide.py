@@ -44,6 +44,22 @@ def test_zero():
     assert is_zero(sp.erfc(r) - 1 + sp.erf(r))
 
 
+def test_a_nonzero_expression_skips_simplify_and_an_identity_still_reaches_it(monkeypatch):
+    """`is_zero` runs simplify (minutes on a large mutant) only when no admissible point shows the
+    expression away from 0; identities that need simplify are still decided."""
+    from natsparse.proofs import decide
+
+    calls = []
+    real_simplify = sp.simplify
+    monkeypatch.setattr(decide.sp, "simplify", lambda e, *args: calls.append(e) or real_simplify(e, *args))
+    n = sp.Symbol("n", positive=True, integer=True)
+    big = sp.exp(sp.sqrt(2 * x * sp.log(n))) * (1 + y) ** 5 / (n ** y + sp.erfc(x))
+    assert not is_zero(2 * big - big) and calls == []
+    assert is_zero(sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1) and len(calls) == 1
+    assert not is_zero(sp.sin(x) ** 2 + sp.cos(x) ** 2 - 1 + sp.Rational(1, 10**40)) and len(calls) == 1
+    assert not decide._nonzero_at_a_point(sp.Function("f")(x))         # nothing to evaluate: inconclusive
+
+
 @pytest.mark.parametrize(("rel", "truth"), [
     (sp.Eq(x + y, y + x), True), (sp.Eq(x, 2 * x), False),
     (sp.Ne(x, x + 1), True), (sp.Ne(x, x), False), (sp.Ne(x, y), False),

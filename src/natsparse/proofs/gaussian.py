@@ -282,15 +282,15 @@ GAUSSIAN = [
         "window k at least the count bound N at t = (1 - theta) beta^2 and every 0 < L <= L_w (U, N, L_w: "
         "the bounds of thm:error-whp's direct form with each Phi_c replaced by its Chernoff bound, the "
         "truncation at (1 + theta) beta^2). For 0 < gamma < 1, C > 1 - gamma, theta = (C - 1 + gamma)"
-        "(1 - gamma) / (C (4 gamma + 1)) and beta^2 = 2 gamma ln n: U / L_w -> 0, N / (alpha n^C) -> 0 and "
-        "the deviation of L_w is o(its mean). So for all large n the window k = ceil(alpha n^C) and "
-        "L = L_w qualify, and tau_k -> 0 in probability.",
+        "(1 - gamma) / (C (4 gamma + 1)) and beta^2 = 2 gamma ln n: U / L_w -> 0, N / n^C -> 0 and "
+        "the deviation of L_w is o(its mean). So for every alpha > 0 and all large n the window "
+        "k = ceil(alpha n^C) and L = L_w qualify, and tau_k -> 0 in probability.",
         r"\tau_k \le U/L\ \text{w.p.}\ \ge 1-\delta,\qquad \frac{U}{L_w}\to 0,\quad "
-        r"\frac{N}{\alpha n^C}\to 0\quad(\beta^2 = 2\gamma\ln n,\ C > 1-\gamma)",
+        r"\frac{N}{n^C}\to 0\quad(\beta^2 = 2\gamma\ln n,\ C > 1-\gamma)",
         ("companion",),
         formula=sp.Tuple(sp.Le(tau, U_w / L),
                          sp.Eq(sp.Limit(in_regime(U_w / L_w), n, sp.oo), 0, evaluate=False),
-                         sp.Eq(sp.Limit(in_regime(count_w / (alpha * n**C)), n, sp.oo), 0, evaluate=False),
+                         sp.Eq(sp.Limit(in_regime(count_w / n**C), n, sp.oo), 0, evaluate=False),
                          sp.Eq(sp.Limit(in_regime(L_w_dev / L_w_mean), n, sp.oo), 0, evaluate=False)),
         hypotheses=(sp.Lt(gamma, 1), sp.Gt(C, 1 - gamma), sp.Lt(delta, 1), sp.Lt(theta, 1), sp.Ge(k, count_w),
                     sp.Le(L, L_w)),

@@ -316,7 +316,7 @@ def _nc_sufficient():
     above_zero = K.derive(sp.Lt(0, low), eqs=[scale], ineqs=[(positive, 1)])
     bound, small, *_ = K.instance("thm:nC-explicit", given=[counted, above_zero], sizes=mdl, tau=tau, k=k,
                                   n=n, L=low, theta=margin, delta=sp.exp(-ell), gamma=gamma.xreplace(sizes),
-                                  C=C.xreplace(sizes), alpha=alpha, beta=beta)
+                                  C=C.xreplace(sizes), beta=beta)
     ratio = in_regime(U_w / L_w).xreplace(sizes)  # U / L_w in the regime, as the instance's limit writes it
     in_the_regime = K.derive(sp.Le(tau, ratio), eqs=[scale], ineqs=[(bound, 1)])
     return K.conclude("thm:nC-sufficient", [in_probability(in_the_regime, small, ell)], [mdl])

@@ -901,7 +901,9 @@ def derive(
         ok = proves_sign(residual, strict=True) or proves_sign(-residual, strict=True)
     else:
         ok = proves_sign(residual, strict=isinstance(goal, sp.Lt) and not strict_used)
-    _need(ok, f"derive: {goal} does not follow (what is left, {sp.simplify(residual)}, is not decided)")
+    if not ok:  # simplified for the message only when small: simplify can run for minutes on a large one
+        left = sp.simplify(residual) if sp.count_ops(residual) <= 40 else residual
+        raise ProofError(f"derive: {goal} does not follow (what is left, {left}, is not decided)")
     return _fact(
         goal,
         over,
