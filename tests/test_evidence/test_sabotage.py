@@ -7,6 +7,7 @@ from natsparse.evidence import sabotage
 from natsparse.proofs import kernel as K
 from natsparse.proofs.general import PROOFS
 
+
 @pytest.mark.parametrize("rid", sorted(PROOFS))
 def test_every_step_mutant_is_killed(rid):
     report = sabotage.audit(rid)
