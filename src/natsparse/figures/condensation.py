@@ -94,7 +94,8 @@ def decoder_perplexity(report: dict) -> Figure:
     models = _decoder_runs(report)
     for i, (label, ev) in enumerate(models):
         colour = _decoder_colour(i, len(models))
-        fixed = sorted((r for r in ev["topk"] if r["rule"].startswith("k=")), key=lambda r: r["k"])
+        fixed = sorted((r for r in ev["topk"] if r["rule"] == f"k={r['k']}"),  # fixed windows, not a rule
+                       key=lambda r: r["k"])
         ks = [r["k"] for r in fixed]
         a.plot(ks, [r["ppl"] for r in fixed], "o-", color=colour, label=label)
         a.axhline(ev["ppl_dense"], color=colour, ls="--", lw=0.8)
