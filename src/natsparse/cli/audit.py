@@ -56,11 +56,10 @@ def _ids(args) -> list[str]:
 
 def _print(report: dict) -> None:
     """The kill table, the surviving false mutants and the gate's verdict."""
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    con = Console(highlight=False, soft_wrap=True)
+    con = cc.console()
     if not con.is_terminal:
         con.width = max(con.width, 140)   # a file or a pipe: keep the table's rows on one line each
     users = any("caught_by_dependents" in r for r in report["results"])
@@ -98,11 +97,10 @@ def _print(report: dict) -> None:
 
 def _print_steps(report: dict) -> None:
     """The step-sabotage table and its verdict."""
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    con = Console(highlight=False, soft_wrap=True)
+    con = cc.console()
     t = Table(title=f"step-sabotage gate: {len(report['results'])} kernel proofs")
     for col in ("id", "rule calls", "steps", "mutants", "killed", "survived", "seconds"):
         t.add_column(col, justify="left" if col == "id" else "right", no_wrap=col == "id")

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 from natsparse.cli import common as cc
 from natsparse.cli import output
-from natsparse.cli.results import console, get, relations
+from natsparse.cli.results import get, relations
 
 #: digits `bound` shows by default (at most what the result computes)
 BOUND_DIGITS = 20
@@ -160,7 +160,7 @@ def cmd_bound(args) -> int:
         table.add_column("relation", overflow="fold")
     for k, v in values.items():
         table.add_row(escape(k), output.number(v, opts.digits), *([escape(rels[k])] if rels else []))
-    console().print(table)
+    cc.console().print(table)
     return 0
 
 

@@ -244,3 +244,13 @@ def progress(show: bool):
     from rich.progress import Progress
 
     return Progress(transient=True, console=Console(stderr=True), disable=not show)
+
+
+def console():
+    """The console tables are printed on: as wide as the terminal, or 200 columns when stdout is a file
+    or a pipe (rich's default there is 80, which cuts numbers to "11.…")."""
+    import sys
+
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)

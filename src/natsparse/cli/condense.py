@@ -213,19 +213,17 @@ def _eval_table(ev: dict, title: str) -> Table:
 
 
 def _print_eval(ev: dict, name: str) -> None:
-    from rich.console import Console
 
-    con = Console(highlight=False, soft_wrap=True)
+    con = cc.console()
     con.print(f"{name}: validation perplexity dense {ev['ppl_dense']:.4f}, top-{ev['k_inference']} inference "
               f"{ev['ppl_topk']:.4f} ({ev['windows']} windows, {ev['tokens']} bytes)")
     con.print(_eval_table(ev, f"per layer (k_eps at eps={ev['eps']})"))
 
 
 def _print_decoder_eval(ev: dict, name: str) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    con = Console(highlight=False, soft_wrap=True)
+    con = cc.console()
     c = ev["C"]["0.01"]
     con.print(f"{name}: held-out dense perplexity {ev['ppl_dense']:.4f} ({ev['tokens_scored']} tokens "
               f"scored, n = {ev['eval']['context']}); mean tau_k at the training k = {ev['k_training']}: "
@@ -306,7 +304,6 @@ def cmd_eval(args) -> int:
 
 def cmd_experiment(args) -> int:
     """Train and evaluate the default runs; write the report."""
-    from rich.console import Console
     from rich.table import Table
 
     from natsparse.experiments.condensation import QUICK_BASE, run_experiment
@@ -333,13 +330,12 @@ def cmd_experiment(args) -> int:
         t.add_row(r["name"], f"{r['train_seconds']:.0f}", f"{ev['ppl_dense']:.4f}", f"{ev['ppl_topk']:.4f}",
                   str(ev["k_inference"]), f"{ev['tau_mean']:.4f}",
                   str(sum(x["certificate_violations"] for x in ev["layers"])))
-    Console(highlight=False, soft_wrap=True).print(t)
+    cc.console().print(t)
     return 0
 
 
 def cmd_experiment_decoder(args, command: str) -> int:
     """Item 2 of issue 27 (resumable): the default runs on SmolLM2, one report."""
-    from rich.console import Console
     from rich.table import Table
 
     from natsparse.experiments import condense_decoder as cd
@@ -365,7 +361,7 @@ def cmd_experiment_decoder(args, command: str) -> int:
         t.add_row(name, "-" if secs is None else f"{secs:.0f}", f"{e['ppl_dense']:.4f}",
                   *(f"{by_rule[r]:.4f}" if r in by_rule else "-" for r in rules), f"{e['tau_mean']:.4f}",
                   f"{e['C']['0.01']['median']:.3f}", str(e["violations"]))
-    Console(highlight=False, soft_wrap=True).print(t)
+    cc.console().print(t)
     return 0
 
 

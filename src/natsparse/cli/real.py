@@ -64,7 +64,6 @@ def _check_lengths(option: str, lengths, limit: int, at_least: int, fewest: int)
 
 
 def _minilm(args) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from natsparse.experiments import real_model
@@ -97,7 +96,7 @@ def _minilm(args) -> int:
                               windows=args.windows or real_model.WINDOWS, layers=args.layers)
     if output.emit_json(args, report):
         return 0
-    con = Console(highlight=False, soft_wrap=True)
+    con = cc.console()
     t = Table(title=f"k_eps ~ n^C (eps={report['eps']}), {report['windows']} windows per n, "
                     f"{report['seconds']:.0f} s")
     for col in ("layer", "C median", "C min", "C max"):
@@ -118,7 +117,6 @@ def _minilm(args) -> int:
 
 
 def _smollm2(args) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from natsparse.experiments import real_decoder as D
@@ -159,7 +157,7 @@ def _smollm2(args) -> int:
                                            windows_per_n=ppl_windows, **kw)}
     if output.emit_json(args, report):
         return 0
-    con = Console(highlight=False, soft_wrap=True)
+    con = cc.console()
     if "law" in report:
         law = report["law"]
         t = Table(title=f"exp:real-decoder: k_eps ~ n^C per layer (median over heads and {law['windows']} "

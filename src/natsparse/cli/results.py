@@ -27,12 +27,6 @@ def styled(st: str) -> str:
     return f"[{STATUS_TABLE[st].terminal}]{st}"
 
 
-def console() -> Console:
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=True)
-
-
 def get(result_id: str):
     """The registry's result of that id; an unknown id is bad input."""
     from natsparse.proofs import get as lookup
@@ -82,7 +76,7 @@ def cmd_list(args) -> int:
     table.add_column("scope")
     for row in rows:
         table.add_row(row["id"], styled(row["status"]), ", ".join(row["provenance"]), row["scope"])
-    console().print(table)
+    cc.console().print(table)
     return 0
 
 
@@ -117,7 +111,7 @@ def cmd_show(args) -> int:
                            for ev, done in runs]}
     if output.emit_json(args, report):
         return 0
-    con = console()
+    con = cc.console()
     con.print(f"[bold]{r.id}[/bold] ({r.kind}) — {escape(r.title)}")
     con.print(f"provenance: {', '.join(r.provenance)}   uses: {', '.join(r.uses) or '-'}")
     con.print(f"statement: {escape(r.statement)}")
@@ -167,7 +161,7 @@ def cmd_check(args) -> int:
               "records": {rid: [_record_row(r) for r in recs] for rid, recs in records.items()}}
     if output.emit_json(args, report):
         return 1 if failed else 0
-    con = console()
+    con = cc.console()
     table = Table(title="evidence")
     table.add_column("id", no_wrap=True, min_width=max(map(len, ids)))
     for col in ("level", "tool", "verdict", "detail"):
