@@ -203,3 +203,16 @@ print(sorted({{m for m in sys.modules for h in heavy if m == h or m.startswith(h
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]", f"parsing or --help loaded {out.stdout.strip()}"
+
+
+def test_tables_to_a_pipe_are_not_cut_to_80_columns(capsys):
+    """Under pytest stdout is not a terminal, as when a user pipes a report into a file."""
+    from rich.table import Table
+
+    from natsparse.cli import common as cc
+
+    table = Table(*[f"column {i}" for i in range(12)])
+    table.add_row(*[f"{1e6 + i:.4f}" for i in range(12)])
+    cc.console().print(table)
+    out = capsys.readouterr().out
+    assert all(f"{1e6 + i:.4f}" in out for i in range(12)), out
