@@ -37,6 +37,7 @@ The core lives in the experiments layer because the real-decoder study and its e
 
 from __future__ import annotations
 
+import importlib
 import math
 import warnings
 from collections.abc import Iterator
@@ -437,6 +438,15 @@ def _mask(*args, **kwargs):
     return mask
 
 
+def import_quietly(*names: str):
+    """Import modules of the Hugging Face stack in order and return the last. They import tqdm.auto,
+    which warns ("IProgress not found") in a notebook kernel without ipywidgets, about progress bars
+    natsparse never shows."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        return [importlib.import_module(name) for name in names][-1]
+
+
 def register(topk: Window | None = None, mass_target: Window | None = None) -> tuple[str, str]:
     """Register ``natsparse_topk`` and ``natsparse_mass`` with transformers (attention and mask
     interfaces; the masks are SDPA's, marked with their padding rows). ``topk`` and ``mass_target``
@@ -444,10 +454,8 @@ def register(topk: Window | None = None, mass_target: Window | None = None) -> t
     or explicit window; prefer `window` / `certified`, which scope a rule to a block. Returns the two
     names. Safe to call again.
     """
-    with warnings.catch_warnings():  # tqdm.auto warns "IProgress not found" in a notebook
-        warnings.filterwarnings("ignore", message="IProgress not found")
-        from transformers import AttentionInterface
-        from transformers.masking_utils import AttentionMaskInterface
+    AttentionInterface = import_quietly("transformers").AttentionInterface
+    AttentionMaskInterface = import_quietly("transformers.masking_utils").AttentionMaskInterface
 
     for name, w, arg in (("natsparse_topk", topk, "topk"), ("natsparse_mass", mass_target, "mass_target")):
         if w is not None:

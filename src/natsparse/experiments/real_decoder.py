@@ -25,7 +25,6 @@ from __future__ import annotations
 import importlib.metadata
 import math
 import time
-import warnings
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -78,11 +77,8 @@ def load_model(attn: str = "sdpa", dtype: torch.dtype = torch.float32):
     generation). The model package is looked for first, so its absence is told with `INSTALL`."""
     path = gguf_file()
     try:
-        with warnings.catch_warnings():  # tqdm.auto warns "IProgress not found" in a notebook
-            warnings.filterwarnings("ignore", message="IProgress not found")
-            import accelerate  # noqa: F401  (transformers loads the GGUF weights through it)
-            import gguf  # noqa: F401  (transformers reads the GGUF file with it)
-            import transformers
+        # accelerate: transformers loads the GGUF weights through it; gguf: it reads the GGUF file
+        transformers = hfa.import_quietly("accelerate", "gguf", "transformers")
     except ImportError as e:
         raise ValueError(f"model: smollm2 needs transformers, gguf and accelerate ({DEPENDENCIES}): "
                          f"{e}") from None

