@@ -5,7 +5,7 @@ Modelled on Lean blueprints: each node is a result of the registry
 what uses it), and each node links to the section of the book that states and proves it.
 The graph is drawn as a self-contained SVG from a Sugiyama layout computed by grandalf (pure
 Python, so no graphviz binary is needed): layers by longest path, dummy vertices on long edges,
-crossing reduction, Brandes-Koepf placement.
+crossing reduction, Brandes-Koepf placement; the connected components in rows, largest first.
 
     >>> from natsparse.blueprint import layers
     >>> layers({"def:a": [], "lem:b": ["def:a"]})
@@ -85,6 +85,8 @@ def layers(uses: Mapping[str, Iterable[str]]) -> dict[str, int]:
 #: Geometry of the graph in px (node height, padding around an id, one monospace character of the
 #: 13 px font the SVG asks for, whose advance is 0.6 em, and the gaps between boxes).
 NODE_H, PAD_X, CHAR_W, GAP_X, GAP_Y, MARGIN, DUMMY_W = 34, 12, 8.0, 18, 42, 12, 10
+#: the narrowest row of components (px): lone nodes beside a small graph still fill a readable line
+ROW_MIN = 900
 FONT = "ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace"
 
 
@@ -136,10 +138,8 @@ def layout(uses: Mapping[str, Iterable[str]]) -> Layout:
     edge_list = [Edge(vertex[u], vertex[node]) for node in nodes for u in direct[node] if (u, node) in drawn]
     graph = Graph(list(vertex.values()), edge_list)
 
-    boxes: dict[str, tuple[float, float, float, float]] = {}
-    rank: dict[str, int] = {}
-    routes: list[tuple[str, str, list[tuple[float, float]]]] = []
-    x_offset = MARGIN
+    # each connected component laid out on its own, its top-left corner at (0, 0)
+    parts = []
     for component in graph.C:
         sug = SugiyamaLayout(component)
         sug.xspace, sug.yspace = GAP_X, GAP_Y
@@ -149,20 +149,40 @@ def layout(uses: Mapping[str, Iterable[str]]) -> Layout:
         placed = [v for layer in sug.layers for v in layer]
         left = min(v.view.xy[0] - v.view.w / 2 for v in placed)
         top = min(v.view.xy[1] - v.view.h / 2 for v in placed)
-        dx, dy = x_offset - left, MARGIN - top
-        for v in component.sV:
-            x, y = v.view.xy
-            boxes[v.data] = (x + dx - v.view.w / 2, y + dy - NODE_H / 2, v.view.w, NODE_H)
-            rank[v.data] = sug.grx[v].rank
+        part_boxes = {v.data: (v.view.xy[0] - left - v.view.w / 2, v.view.xy[1] - top - NODE_H / 2, v.view.w,
+                               NODE_H) for v in component.sV}
+        part_routes = []
         for e in component.sE:
             via = sug.ctrls.get(e, {})
             inner = [via[r].view.xy for r in sorted(via)[1:-1]]
             points = [(0.0, 0.0)]
             for x, y in inner:
-                points += [(x + dx, y + dy - NODE_H / 2), (x + dx, y + dy + NODE_H / 2)]
+                points += [(x - left, y - top - NODE_H / 2), (x - left, y - top + NODE_H / 2)]
             points.append((0.0, 0.0))
-            routes.append((e.v[0].data, e.v[1].data, points))
-        x_offset = max(v.view.xy[0] + dx + v.view.w / 2 for v in placed) + 3 * GAP_X
+            part_routes.append((e.v[0].data, e.v[1].data, points))
+        parts.append((part_boxes, {v.data: sug.grx[v].rank for v in component.sV}, part_routes))
+
+    # the components in rows, largest first: a row is as wide as the largest component (or ROW_MIN), so a
+    # crowd of lone nodes (the axioms, which proofs cite but no result `uses`) wraps instead of widening it
+    def extent(part, i):
+        return max(x[i] + x[i + 2] for x in part[0].values())
+
+    parts.sort(key=lambda part: (-len(part[0]), min(part[0])))
+    row_width = max(ROW_MIN, max(extent(part, 0) for part in parts))
+    boxes: dict[str, tuple[float, float, float, float]] = {}
+    rank: dict[str, int] = {}
+    routes: list[tuple[str, str, list[tuple[float, float]]]] = []
+    x_offset, y_offset, row_height = MARGIN, MARGIN, 0.0
+    for part in parts:
+        w, h = extent(part, 0), extent(part, 1)
+        if x_offset > MARGIN and x_offset + w > MARGIN + row_width:
+            x_offset, y_offset, row_height = MARGIN, y_offset + row_height + 2 * GAP_Y, 0.0
+        part_boxes, part_rank, part_routes = part
+        boxes.update({n: (x + x_offset, y + y_offset, bw, bh) for n, (x, y, bw, bh) in part_boxes.items()})
+        rank.update(part_rank)
+        routes += [(u, v, [(x + x_offset, y + y_offset) for x, y in pts]) for u, v, pts in part_routes]
+        x_offset += w + 3 * GAP_X
+        row_height = max(row_height, h)
 
     def spread(ends: list[tuple[int, int, float]], box: tuple[float, float, float, float], y: float):
         # ends: (route index, point index, x it comes from); ports in that order over the width
