@@ -188,3 +188,15 @@ def test_labels_and_links_are_read_from_myst_files(tmp_path):
     assert labels == {"lem:b": ("ch1", "lemma"), "thm:d": ("ch1", "theorem")}
     links = hrefs_for(labels, ["lem:b", "cor:e", "thm:d"])
     assert links == {"lem:b": "ch1.html#lem:b", "thm:d": "ch1.html#thm:d"}
+
+
+def test_lone_nodes_wrap_into_rows_under_the_largest_component():
+    """As the registry's axioms do: a crowd of lone nodes is not drawn beside a wide graph."""
+    wide = {"def:a": [], **{f"lem:a-rather-long-name-{i}": ["def:a"] for i in range(6)}}
+    lone = {f"ax:lone-{i:02d}": [] for i in range(30)}
+    lay = _check_layout({**wide, **lone})
+    graph_right = max(lay.boxes[n][0] + lay.boxes[n][2] for n in wide)
+    graph_bottom = max(lay.boxes[n][1] + lay.boxes[n][3] for n in wide)
+    assert lay.width <= graph_right + 12 + 1                   # no wider than the graph and its margin
+    assert all(lay.boxes[n][1] > graph_bottom for n in lone)
+    assert len({lay.boxes[n][1] for n in lone}) > 1           # more than one row of them
