@@ -66,9 +66,9 @@ def _stable_top(s: torch.Tensor, top_k: int) -> torch.Tensor:
 def _topk_indices(s: torch.Tensor, top_k: int) -> torch.Tensor:
     """Indices of the top_k largest scores per row (ties toward the lower index)."""
     n = s.shape[-1]
-    vals, idx = torch.topk(s, min(top_k + 1, n), dim=-1, sorted=True)
-    if top_k == n:
-        return idx
+    if top_k >= n:  # every key kept: no selection (a full sort per row was most of a decode step's cost)
+        return torch.arange(n, device=s.device).expand(*s.shape[:-1], n)
+    vals, idx = torch.topk(s, top_k + 1, dim=-1, sorted=True)
     # torch.topk's choice among scores equal to the k-th one is arbitrary; it is forced
     # unless the (k+1)-th largest score equals the k-th (then an equal score was left out).
     kth = vals[..., top_k - 1]
