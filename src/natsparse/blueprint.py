@@ -85,7 +85,7 @@ def layers(uses: Mapping[str, Iterable[str]]) -> dict[str, int]:
 #: Geometry of the graph in px (node height, padding around an id, one monospace character of the
 #: 13 px font the SVG asks for, whose advance is 0.6 em, and the gaps between boxes).
 NODE_H, PAD_X, CHAR_W, GAP_X, GAP_Y, MARGIN, DUMMY_W = 34, 12, 8.0, 18, 42, 12, 10
-#: the narrowest row of components (px): lone nodes beside a small graph still fill a readable line
+#: the narrowest row of components in px, so that lone nodes beside a small graph still fill a readable line
 ROW_MIN = 900
 FONT = "ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace"
 
